@@ -1,0 +1,38 @@
+"""symgrad: derive gradients of machine-learning losses with SymPy, compile them to NumPy, run gradient
+descent with them, and prove them right.
+
+Names load on first use (PEP 562), so ``import symgrad`` stays light: SymPy is imported only when a
+derivation is asked for.
+"""
+
+from importlib import import_module
+
+_PUBLIC_NAMES = {
+    # derivation core (symbolic; imports SymPy)
+    "Derivation": "symgrad.derivation",
+    "register": "symgrad.registry",
+    "get_derivation": "symgrad.registry",
+    "all_derivations": "symgrad.registry",
+    "critical_points": "symgrad.critical",
+    # numerics (NumPy only)
+    "numerical_gradient": "symgrad.numerical",
+    "relative_error": "symgrad.numerical",
+    "gradient_descent": "symgrad.optimize",
+    "LineSearch": "symgrad.optimize",
+}
+
+__all__ = sorted(_PUBLIC_NAMES)
+
+
+def __getattr__(name):
+    try:
+        module = _PUBLIC_NAMES[name]
+    except KeyError:
+        raise AttributeError(f"module 'symgrad' has no attribute {name!r}") from None
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,150 @@
+"""A derivation: an objective written in SymPy, its derived gradient, and the lecture's closed form.
+
+>>> import sympy as sp
+>>> w = sp.Symbol("w", real=True)
+>>> d = Derivation("demo_square", "L(w) = w^2", w**2, (w,), lecture_gradient=(2 * w,))
+>>> d.gradient
+(2*w,)
+>>> d.verify()
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+NON_SMOOTH_FUNCTIONS = (sp.Heaviside, sp.Abs, sp.Max, sp.Min, sp.sign, sp.Piecewise)
+
+
+@dataclass(frozen=True, eq=False)
+class Derivation:
+    """An objective, the variables it is differentiated in, and the gradient the lecture writes down.
+
+    Attributes:
+        name: registry key, e.g. ``"polynomial"``.
+        title: the formula in words, e.g. ``"f(x1, x2, x3) = x1^3 + 5 x1 x2 - 3 x2 x3^2"``.
+        objective: scalar SymPy expression.
+        variables: the symbols differentiated in, all ``real=True``; flattened in row-major order
+            when ``shape`` has more than one axis.
+        lecture_gradient: the closed form the lecture writes, one expression per variable.
+        parameters: further symbols the objective depends on (data, margins, kink values);
+            the compiled functions take them as keyword arguments.
+        defaults: default numeric value per parameter name.
+        shape: shape of the variable array; ``()`` for one variable, ``(n,)`` for n by default.
+        source: where the lecture writes it (section, equation).
+        kink_value: if set, every ``Heaviside(z)`` in the derived gradient is pinned to
+            ``Heaviside(z, kink_value)``: the value chosen at the kink, a subgradient for any value in [0, 1].
+        convex: whether the objective is convex in its variables (the subgradient inequality applies).
+    """
+
+    name: str
+    title: str
+    objective: sp.Expr
+    variables: tuple[sp.Symbol, ...]
+    lecture_gradient: tuple[sp.Expr, ...]
+    parameters: tuple[sp.Symbol, ...] = ()
+    defaults: Mapping[str, float] = field(default_factory=dict)
+    shape: tuple[int, ...] | None = None
+    source: str = ""
+    kink_value: sp.Expr | float | None = None
+    convex: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "variables", tuple(self.variables))
+        object.__setattr__(self, "parameters", tuple(self.parameters))
+        object.__setattr__(self, "lecture_gradient", tuple(sp.sympify(g) for g in self.lecture_gradient))
+        object.__setattr__(self, "defaults", dict(self.defaults))
+        for symbol in self.variables + self.parameters:
+            if not isinstance(symbol, sp.Symbol) or not symbol.is_real:
+                raise TypeError(f"{self.name}: {symbol!r} must be a SymPy Symbol declared real=True")
+        if len(self.lecture_gradient) != len(self.variables):
+            raise ValueError(
+                f"{self.name}: lecture_gradient has {len(self.lecture_gradient)} components "
+                f"for {len(self.variables)} variables"
+            )
+        shape = self.shape
+        if shape is None:
+            shape = () if len(self.variables) == 1 else (len(self.variables),)
+        shape = tuple(int(n) for n in shape)
+        if int(sp.prod(shape)) != len(self.variables):
+            raise ValueError(f"{self.name}: shape {shape} does not hold {len(self.variables)} variables")
+        object.__setattr__(self, "shape", shape)
+        unknown = set(self.defaults) - {p.name for p in self.parameters}
+        if unknown:
+            raise ValueError(f"{self.name}: defaults name unknown parameters {sorted(unknown)}")
+
+    @cached_property
+    def gradient(self) -> tuple[sp.Expr, ...]:
+        """The gradient derived by ``sympy.diff``, one component per variable (in variable order)."""
+        derived = tuple(sp.diff(self.objective, v) for v in self.variables)
+        if self.kink_value is None:
+            return derived
+        return tuple(pin_heaviside(g, self.kink_value) for g in derived)
+
+    @cached_property
+    def hessian(self) -> sp.Matrix:
+        """Matrix of second derivatives, (n, n) for n variables."""
+        return sp.hessian(self.objective, self.variables)
+
+    @property
+    def is_smooth(self) -> bool:
+        """False when the objective contains a kink (Max, Abs, Heaviside, sign, Piecewise)."""
+        return not self.objective.has(*NON_SMOOTH_FUNCTIONS)
+
+    def verify(self) -> bool:
+        """Prove that the derived gradient equals the lecture's form: each difference simplifies to 0.
+
+        This is a symbolic proof, not a numeric spot check: it returns True only when SymPy reduces
+        every ``derived - lecture`` to exactly zero.
+        """
+        return all(is_identically_zero(d - l) for d, l in zip(self.gradient, self.lecture_gradient))
+
+    @cached_property
+    def compiled(self):
+        """NumPy functions for value and gradient, lambdified once (see ``symgrad.compile``)."""
+        from symgrad.compile import compile_derivation
+
+        return compile_derivation(self)
+
+    def pretty(self) -> str:
+        """The objective, derived gradient, lecture form and proof verdict, as Unicode art."""
+        return self._render(sp.pretty)
+
+    def latex(self) -> str:
+        """The same as :meth:`pretty`, in LaTeX (one ``$$ ... $$`` display per item)."""
+        return self._render(lambda e: f"$${sp.latex(e)}$$")
+
+    def _render(self, show) -> str:
+        variables = sp.Matrix(self.variables)
+        verdict = "proved: derived gradient == lecture form" if self.verify() else "NOT proved"
+        return "\n".join(
+            [
+                f"{self.name}: {self.title}" + (f"  [{self.source}]" if self.source else ""),
+                "objective:",
+                show(self.objective),
+                "variables:",
+                show(variables.T),
+                "derived gradient (sympy.diff):",
+                show(sp.Matrix(self.gradient)),
+                "lecture form:",
+                show(sp.Matrix(self.lecture_gradient)),
+                verdict,
+            ]
+        )
+
+
+def pin_heaviside(expr: sp.Expr, kink_value) -> sp.Expr:
+    """Replace every ``Heaviside(z, ...)`` in ``expr`` by ``Heaviside(z, kink_value)``."""
+    return expr.replace(sp.Heaviside, lambda z, *_: sp.Heaviside(z, kink_value))
+
+
+def is_identically_zero(expr: sp.Expr) -> bool:
+    """True when SymPy proves ``expr == 0`` for all values of its symbols (expand, then simplify)."""
+    expr = sp.sympify(expr)
+    if expr == 0 or sp.expand(expr) == 0:
+        return True
+    return sp.simplify(expr) == 0

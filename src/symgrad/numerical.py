@@ -1,0 +1,96 @@
+"""Numerical gradients by finite differences, and the lecture's relative error between two gradients.
+
+    forward:   df/dx_i ~ (f(x + h e_i) - f(x)) / h             error O(h)
+    centered:  df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / 2h    error O(h^2)
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+METHODS = ("centered", "forward")
+
+
+def scalar_value(f: Callable, x: np.ndarray) -> float:
+    """``f(x)`` as a Python float; a TypeError when f does not return one finite-or-not real number."""
+    value = np.asarray(f(x))
+    if value.size != 1 or not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
+        raise TypeError(f"f: must return one real number, returned an array of shape {value.shape} ({value.dtype})")
+    return float(value.reshape(()))
+
+
+def floating_copy(x, dtype=None) -> np.ndarray:
+    """A writable copy of ``x`` in ``dtype`` (default: x's floating dtype, float64 for integers)."""
+    x = np.asarray(x)
+    if dtype is None:
+        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        raise TypeError(f"dtype: expected a floating dtype, got {dtype}")
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool) or np.iscomplexobj(x):
+        raise TypeError(f"x: expected a real array, got dtype {x.dtype}")
+    return np.array(x, dtype=dtype, copy=True)
+
+
+def numerical_gradient(f: Callable, x, h: float = 1e-5, method: str = "centered", dtype=None) -> np.ndarray:
+    """Finite-difference gradient of a scalar function over every coordinate of ``x``.
+
+    Args:
+        f: function of an array shaped like ``x`` returning one real number.
+        x: the point, any shape (S). Never modified.
+        h: step, > 0.
+        method: ``"centered"`` (2 evaluations per coordinate, error O(h^2)) or ``"forward"``
+            (1 per coordinate plus f(x), error O(h)).
+        dtype: floating dtype to evaluate in; default x's (float64 for integer x).
+
+    Returns:
+        array (S) in that dtype.
+
+    The denominator is the step actually taken, ``(x_i + h) - (x_i - h)``, not ``2h``: in floating point
+    the two differ, and the taken step is the one the difference quotient belongs to.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    if not (np.isfinite(h) and h > 0):
+        raise ValueError(f"h: the step must be a finite number > 0, got {h!r}")
+    point = floating_copy(x, dtype)
+    gradient = np.empty_like(point)
+    at_x = scalar_value(f, point) if method == "forward" else None
+    for index in np.ndindex(point.shape):
+        original = point[index]
+        point[index] = original + h
+        upper = point[index]
+        f_plus = scalar_value(f, point)
+        if method == "forward":
+            gradient[index] = (f_plus - at_x) / (float(upper) - float(original))
+        else:
+            point[index] = original - h
+            f_minus = scalar_value(f, point)
+            gradient[index] = (f_plus - f_minus) / (float(upper) - float(point[index]))
+        point[index] = original
+    return gradient
+
+
+def relative_errors(a, b) -> np.ndarray:
+    """Elementwise |a - b| / max(|a|, |b|), with 0 where both are 0; a and b of one shape."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"b: shape {b.shape} differs from a's shape {a.shape}")
+    scale = np.maximum(np.abs(a), np.abs(b))
+    difference = np.abs(a - b)
+    return np.divide(difference, scale, out=np.zeros_like(difference), where=scale > 0)
+
+
+def relative_error(a, b) -> float:
+    """The lecture's gradient-check error: max over elements of |a - b| / max(|a|, |b|).
+
+    Guarded at 0 (two zeros agree exactly). Rule of thumb in float64 (CS231n): > 1e-2 wrong,
+    < 1e-4 fine with kinks, <= 1e-7 good.
+
+    >>> relative_error([1.0, 0.0], [1.0 + 1e-9, 0.0]) < 1e-8
+    True
+    """
+    errors = relative_errors(a, b)
+    return float(errors.max()) if errors.size else 0.0

@@ -1,0 +1,1 @@
+"""The lecture's objectives, one concept per module; each module registers its derivations on import."""
