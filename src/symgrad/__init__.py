@@ -14,6 +14,7 @@ _PUBLIC_NAMES = {
     "get_derivation": "symgrad.registry",
     "all_derivations": "symgrad.registry",
     "critical_points": "symgrad.critical",
+    "derive": "symgrad.expressions",
     # numerics (NumPy only)
     "numerical_gradient": "symgrad.numerical",
     "relative_error": "symgrad.numerical",

@@ -30,7 +30,8 @@ class Derivation:
         objective: scalar SymPy expression.
         variables: the symbols differentiated in, all ``real=True``; flattened in row-major order
             when ``shape`` has more than one axis.
-        lecture_gradient: the closed form the lecture writes, one expression per variable.
+        lecture_gradient: the closed form the lecture writes, one expression per variable; ``None`` for an
+            objective with no closed form to prove against (a user's own loss): ``verify()`` then refuses.
         parameters: further symbols the objective depends on (data, margins, kink values);
             the compiled functions take them as keyword arguments.
         defaults: default numeric value per parameter name.
@@ -45,7 +46,7 @@ class Derivation:
     title: str
     objective: sp.Expr
     variables: tuple[sp.Symbol, ...]
-    lecture_gradient: tuple[sp.Expr, ...]
+    lecture_gradient: tuple[sp.Expr, ...] | None
     parameters: tuple[sp.Symbol, ...] = ()
     defaults: Mapping[str, float] = field(default_factory=dict)
     shape: tuple[int, ...] | None = None
@@ -56,12 +57,13 @@ class Derivation:
     def __post_init__(self) -> None:
         object.__setattr__(self, "variables", tuple(self.variables))
         object.__setattr__(self, "parameters", tuple(self.parameters))
-        object.__setattr__(self, "lecture_gradient", tuple(sp.sympify(g) for g in self.lecture_gradient))
+        if self.lecture_gradient is not None:
+            object.__setattr__(self, "lecture_gradient", tuple(sp.sympify(g) for g in self.lecture_gradient))
         object.__setattr__(self, "defaults", dict(self.defaults))
         for symbol in self.variables + self.parameters:
             if not isinstance(symbol, sp.Symbol) or not symbol.is_real:
                 raise TypeError(f"{self.name}: {symbol!r} must be a SymPy Symbol declared real=True")
-        if len(self.lecture_gradient) != len(self.variables):
+        if self.lecture_gradient is not None and len(self.lecture_gradient) != len(self.variables):
             raise ValueError(
                 f"{self.name}: lecture_gradient has {len(self.lecture_gradient)} components "
                 f"for {len(self.variables)} variables"
@@ -100,7 +102,12 @@ class Derivation:
 
         This is a symbolic proof, not a numeric spot check: it returns True only when SymPy reduces
         every ``derived - lecture`` to exactly zero.
+
+        Raises:
+            ValueError: the derivation has no lecture form to prove against.
         """
+        if self.lecture_gradient is None:
+            raise ValueError(f"{self.name}: no lecture_gradient was given, so there is nothing to prove")
         return all(is_identically_zero(d - l) for d, l in zip(self.gradient, self.lecture_gradient))
 
     @cached_property
@@ -110,31 +117,41 @@ class Derivation:
 
         return compile_derivation(self)
 
+    def verdict(self) -> str:
+        """One line: the outcome of :meth:`verify`, or that there is no lecture form to prove against."""
+        if self.lecture_gradient is None:
+            return "no lecture form given: nothing to prove"
+        if self.verify():
+            return "proved: derived gradient == lecture form"
+        return "NOT proved: derived gradient != lecture form"
+
     def pretty(self) -> str:
-        """The objective, derived gradient, lecture form and proof verdict, as Unicode art."""
-        return self._render(sp.pretty)
+        """Title, objective, variables, derived gradient, lecture form and verdict, as Unicode art."""
+        return "\n".join([self._title(), *self._sections(lambda label: f"{label}:", sp.pretty), self.verdict()])
 
     def latex(self) -> str:
-        """The same as :meth:`pretty`, in LaTeX (one ``$$ ... $$`` display per item)."""
-        return self._render(lambda e: f"$${sp.latex(e)}$$")
+        """The same as :meth:`pretty`, with each expression as a LaTeX display ``$$ ... $$``."""
+        sections = self._sections(lambda label: f"{label}:", lambda e: f"$${sp.latex(e)}$$")
+        return "\n".join([self._title(), *sections, self.verdict()])
 
-    def _render(self, show) -> str:
-        variables = sp.Matrix(self.variables)
-        verdict = "proved: derived gradient == lecture form" if self.verify() else "NOT proved"
-        return "\n".join(
-            [
-                f"{self.name}: {self.title}" + (f"  [{self.source}]" if self.source else ""),
-                "objective:",
-                show(self.objective),
-                "variables:",
-                show(variables.T),
-                "derived gradient (sympy.diff):",
-                show(sp.Matrix(self.gradient)),
-                "lecture form:",
-                show(sp.Matrix(self.lecture_gradient)),
-                verdict,
-            ]
-        )
+    def markdown(self) -> str:
+        """A Markdown section: heading, source, each expression as a LaTeX display, verdict in bold."""
+        heading = [f"## `{self.name}`: {self.title}"] + ([f"Source: {self.source}."] if self.source else [])
+        sections = self._sections(lambda label: f"{label}:", lambda e: f"$$\n{sp.latex(e)}\n$$")
+        return "\n\n".join([*heading, *sections, f"**{self.verdict()}**"]) + "\n"
+
+    def _title(self) -> str:
+        return f"{self.name}: {self.title}" + (f"  [{self.source}]" if self.source else "")
+
+    def _sections(self, label_format, show) -> list[str]:
+        parts = [
+            ("objective", self.objective),
+            ("variables", sp.Matrix(self.variables).T),
+            ("derived gradient (sympy.diff)", sp.Matrix(self.gradient)),
+        ]
+        if self.lecture_gradient is not None:
+            parts.append(("lecture form", sp.Matrix(self.lecture_gradient)))
+        return [line for label, expression in parts for line in (label_format(label), show(expression))]
 
 
 def pin_heaviside(expr: sp.Expr, kink_value) -> sp.Expr:

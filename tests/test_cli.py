@@ -1,0 +1,82 @@
+"""The `symgrad` command, run as a subprocess: output and exit codes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def symgrad(*arguments):
+    return subprocess.run(
+        [sys.executable, "-m", "symgrad", *arguments], capture_output=True, text=True, timeout=300, cwd=REPOSITORY
+    )
+
+
+def test_list_shows_every_registered_derivation_one_line_each():
+    import symgrad as package
+
+    result = symgrad("list")
+    assert result.returncode == 0
+    lines = result.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == [d.name for d in package.all_derivations()]
+    assert any(line.startswith("polynomial") and "x1^3 + 5 x1 x2 - 3 x2 x3^2" in line for line in lines)
+
+
+def test_derive_prints_objective_gradient_lecture_form_and_verdict():
+    result = symgrad("derive", "polynomial")
+    assert result.returncode == 0
+    for label in ("objective:", "derived gradient (sympy.diff):", "lecture form:", "proved: derived gradient == lecture form"):
+        assert label in result.stdout
+    assert "-6⋅x₂⋅x₃" in result.stdout
+
+
+def test_derive_latex():
+    result = symgrad("derive", "bowl_2d", "--latex")
+    assert result.returncode == 0
+    assert r"$$w_{1}^{2} + w_{2}^{2}$$" in result.stdout
+
+
+def test_derive_a_user_formula_and_prove_it():
+    result = symgrad("derive", "--expr", "w1**2 + 3*w1*w2", "--wrt", "w1,w2", "--expect", "2*w1 + 3*w2, 3*w1")
+    assert result.returncode == 0, result.stderr
+    assert "2⋅w₁ + 3⋅w₂" in result.stdout and "proved" in result.stdout
+
+
+def test_a_user_formula_whose_expected_gradient_is_wrong_exits_1():
+    result = symgrad("derive", "--expr", "w^2", "--wrt", "w", "--expect", "3*w")
+    assert result.returncode == 1
+    assert "NOT proved" in result.stdout and "not proved: user" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (("derive", "--expr", "w1**2 +", "--wrt", "w1"), "expression: not a formula"),
+        (("derive", "--expr", "__import__('os')", "--wrt", "w"), "unknown function"),
+        (("derive", "--expr", "w**2"), "--expr needs --wrt"),
+        (("derive", "nope"), "name: no derivation called 'nope'"),
+        (("derive",), "give exactly one of"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_code_2(arguments, message):
+    result = symgrad(*arguments)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_every_subcommand_has_help():
+    for command in ("list", "derive"):
+        result = symgrad(command, "--help")
+        assert result.returncode == 0 and "usage: symgrad" in result.stdout
+
+
+def test_derivations_md_is_the_current_output_of_derive_all_markdown():
+    result = symgrad("derive", "--all", "--markdown")
+    assert result.returncode == 0
+    assert (REPOSITORY / "DERIVATIONS.md").read_text() == result.stdout, (
+        "DERIVATIONS.md is stale: regenerate it with `symgrad derive --all --markdown > DERIVATIONS.md`"
+    )
