@@ -20,6 +20,19 @@ _PUBLIC_NAMES = {
     "relative_error": "symgrad.numerical",
     "gradient_descent": "symgrad.optimize",
     "LineSearch": "symgrad.optimize",
+    # compiled losses of the linear classifier and of linear regression (NumPy)
+    "svm_loss_and_grad": "symgrad.losses",
+    "softmax_loss_and_grad": "symgrad.losses",
+    "squared_loss_and_grad": "symgrad.losses",
+    # verification engine
+    "check_gradient": "symgrad.checking",
+    "assert_gradient": "symgrad.checking",
+    "check_subgradient": "symgrad.checking",
+    "check_derivation": "symgrad.checking",
+    "check_taylor_remainder": "symgrad.checking",
+    "complex_step_gradient": "symgrad.checking",
+    "GradientReport": "symgrad.checking",
+    "TOLERANCES": "symgrad.checking",
 }
 
 __all__ = sorted(_PUBLIC_NAMES)

@@ -1,0 +1,282 @@
+"""Loss and gradient of a linear classifier (multiclass SVM, softmax) and of linear regression, for NumPy arrays.
+
+The code that runs is the code SymPy generated from the derivations in :mod:`symgrad.objectives`,
+in two levels (see :mod:`symgrad.objectives.linear_layer`):
+
+1. per example: the C scores s = W x_i and the one-hot label -> (L_i, dL_i/ds), vectorized over the
+   batch by evaluating the lambdified expressions on the rows of the scores S (C, N);
+2. per batch: L = 1/N sum_i L_i + lambda sum(W^2) and dL/dW = 1/N G X + 2 lambda W, where G (C, N)
+   stacks dL_i/ds: two matrix products, S = W X^T and G X, carry the O(N C D) work.
+
+Each generated function is built once per (loss, number of classes) and cached. For C = 2 ... 10 the
+generated modules ship in ``symgrad/_generated`` (kept identical to what the derivations generate today by
+a test), so these functions run without importing SymPy; other C are generated on first use.
+:func:`per_example_source` returns the module text that runs.
+
+>>> import numpy as np
+>>> W = np.zeros((3, 2)); X = np.ones((4, 2)); y = np.array([0, 1, 2, 0])
+>>> loss, dW = svm_loss_and_grad(W, X, y)
+>>> loss, dW.shape          # loss at W = 0 is C - 1 (every margin is Delta = 1)
+(2.0, (3, 2))
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import numpy as np
+
+from symgrad.cache import function_from_module, load_function, module_text
+
+CLASSIFIER_LOSSES = ("svm_hinge", "softmax_ce")
+PER_EXAMPLE_LOSSES = CLASSIFIER_LOSSES + ("squared_error",)
+LINEAR_LAYER_KEYS = ("linear_layer_scores", "linear_layer_objective_and_gradient")
+
+
+def _per_example_expressions(loss_name: str, number_of_classes: int):
+    """(lambdify arguments, [L_i, dL_i/ds_0, ..., dL_i/ds_{C-1}]) for one per-example loss."""
+    from symgrad.objectives import softmax, squared_loss, svm_hinge
+    from symgrad.objectives.linear_layer import score_symbols
+
+    scores, onehot = score_symbols(number_of_classes)
+    if loss_name == "svm_hinge":
+        loss, gradient = svm_hinge.compiled_score_gradient(number_of_classes)
+        return [list(scores), list(onehot), svm_hinge.margin, svm_hinge.kink_value], [loss, *gradient]
+    if loss_name == "softmax_ce":
+        loss, gradient = softmax.compiled_score_gradient(number_of_classes)
+        return [list(scores), list(onehot)], [loss, *gradient]
+    if loss_name == "squared_error":
+        error = squared_loss.squared_error
+        return [list(error.variables), list(error.parameters)], [error.objective, *error.gradient]
+    raise ValueError(f"loss_name: expected one of {PER_EXAMPLE_LOSSES}, got {loss_name!r}")
+
+
+SHIPPED_CLASS_COUNTS = range(2, 11)
+"""Class counts whose generated per-example modules ship in ``symgrad/_generated`` (others are generated on use)."""
+
+
+def per_example_module(loss_name: str, number_of_classes: int) -> str:
+    """Module text that SymPy generates for :func:`per_example_function` (imports SymPy)."""
+    from symgrad.compile import generate_module
+
+    return generate_module(*_per_example_expressions(loss_name, number_of_classes))
+
+
+def per_example_source(loss_name: str, number_of_classes: int) -> str:
+    """The module text :func:`per_example_function` runs: the shipped copy, or generated now."""
+    return module_text(f"{loss_name}_C{number_of_classes}", lambda: per_example_module(loss_name, number_of_classes))
+
+
+@functools.lru_cache(maxsize=None)
+def per_example_function(loss_name: str, number_of_classes: int) -> Callable:
+    """The lambdified per-example loss and score gradient, built once per (loss, C).
+
+    Args:
+        loss_name: ``"svm_hinge"``, ``"softmax_ce"`` or ``"squared_error"`` (C = 1).
+        number_of_classes: C.
+
+    Returns:
+        f(S, T, *parameters) -> [L (N,), dL/ds_0 (N,), ..., dL/ds_{C-1} (N,)] for scores S (C, N) and
+        one-hot labels (or regression targets) T (C, N); parameters are Delta and H0 for the SVM.
+    """
+    if loss_name not in PER_EXAMPLE_LOSSES:
+        raise ValueError(f"loss_name: expected one of {PER_EXAMPLE_LOSSES}, got {loss_name!r}")
+    return function_from_module(per_example_source(loss_name, number_of_classes))
+
+
+def linear_layer_modules() -> dict[str, str]:
+    """Module text that SymPy generates for the batch level (imports SymPy): scores, objective and gradient."""
+    from symgrad.compile import generate_module
+    from symgrad.objectives import linear_layer as layer
+
+    arguments = [
+        layer.per_example_losses,
+        layer.score_gradients,
+        layer.inputs,
+        layer.weights,
+        layer.examples,
+        layer.regularization_strength,
+    ]
+    scores = generate_module([layer.weights, layer.inputs], [layer.batch_scores])
+    objective_and_gradient = generate_module(arguments, [layer.batch_objective, layer.batch_gradient])
+    return dict(zip(LINEAR_LAYER_KEYS, (scores, objective_and_gradient)))
+
+
+@functools.lru_cache(maxsize=1)
+def linear_layer_functions() -> tuple[Callable, Callable]:
+    """The lambdified batch level: ``scores(W, X) -> W X^T`` (C, N) and
+    ``objective_and_gradient(l, G, X, W, N, lambda) -> [L, dL/dW (C, D)]`` for per-example losses
+    l (N, 1) and score gradients G (C, N)."""
+    return tuple(load_function(key, lambda key=key: linear_layer_modules()[key]) for key in LINEAR_LAYER_KEYS)
+
+
+def linear_layer_source() -> str:
+    """The module text of both functions of :func:`linear_layer_functions`."""
+    return "\n".join(module_text(key, lambda key=key: linear_layer_modules()[key]) for key in LINEAR_LAYER_KEYS)
+
+
+def shipped_modules() -> dict[str, Callable[[], str]]:
+    """Every generated module shipped in ``symgrad/_generated``, by key, with its generator (see symgrad.cache)."""
+    modules = {
+        f"{loss}_C{count}": functools.partial(per_example_module, loss, count)
+        for loss in CLASSIFIER_LOSSES
+        for count in SHIPPED_CLASS_COUNTS
+    }
+    modules["squared_error_C1"] = functools.partial(per_example_module, "squared_error", 1)
+    for key in LINEAR_LAYER_KEYS:
+        modules[key] = lambda key=key: linear_layer_modules()[key]
+    return modules
+
+
+def svm_loss_and_grad(W, X, y, reg: float = 0.0, delta: float = 1.0, kink_value: float = 0.0):
+    """Multiclass SVM loss and gradient: mean over the batch of sum_{j != y_i} max(0, s_j - s_{y_i} + delta),
+    plus reg * sum(W^2).
+
+    Args:
+        W: weights (C, D), C >= 2, floating; one row per class.
+        X: inputs (N, D), one example per row (bias trick: a column of ones).
+        y: labels (N,), integers in [0, C).
+        reg: L2 strength lambda >= 0.
+        delta: margin Delta.
+        kink_value: the indicator's value at a margin of exactly 0, in [0, 1] (0: the lecture's 1(m > 0)).
+
+    Returns:
+        (loss: float, dW: array (C, D) in W's dtype).
+    """
+    number = _checked_number
+    parameters = (number(delta, "delta"), number(kink_value, "kink_value", low=0.0, high=1.0))
+    return _classifier_loss_and_grad("svm_hinge", W, X, y, reg, parameters)
+
+
+def softmax_loss_and_grad(W, X, y, reg: float = 0.0):
+    """Softmax cross-entropy loss and gradient: mean over the batch of -log p_{y_i}, plus reg * sum(W^2).
+
+    Computed at scores shifted by their maximum (licensed by the proved shift invariance): finite for
+    any finite scores, in float32 and float64.
+
+    Args:
+        W: weights (C, D), C >= 2, floating.
+        X: inputs (N, D).
+        y: labels (N,), integers in [0, C).
+        reg: L2 strength lambda >= 0.
+
+    Returns:
+        (loss: float, dW: array (C, D) in W's dtype).
+    """
+    return _classifier_loss_and_grad("softmax_ce", W, X, y, reg, ())
+
+
+def squared_loss_and_grad(w, X, y):
+    """Linear-regression loss 1/N ||X w - y||^2 and its gradient 2/N X^T (X w - y).
+
+    Args:
+        w: weights (D,), floating.
+        X: inputs (N, D) (bias trick: a column of ones gives the intercept).
+        y: targets (N,), real.
+
+    Returns:
+        (loss: float, dw: array (D,) in w's dtype).
+    """
+    w = _floating_array(w, "w", ndim=1, axes="(D,)")
+    X = _input_array(X, w.shape[0], "w (D,)")
+    dtype = np.result_type(w.dtype, X.dtype)
+    targets = np.asarray(y)
+    if targets.ndim != 1 or targets.shape[0] != X.shape[0]:
+        raise ValueError(f"y: expected targets of shape ({X.shape[0]},) to match X, got shape {targets.shape}")
+    if not (np.issubdtype(targets.dtype, np.floating) or np.issubdtype(targets.dtype, np.integer)):
+        raise TypeError(f"y: expected real targets, got dtype {targets.dtype}")
+    if not np.all(np.isfinite(targets)):
+        raise ValueError("y: targets must be finite (found NaN or inf)")
+    loss, gradient = _linear_layer_loss_and_grad(
+        "squared_error", w[np.newaxis, :], X, targets.astype(dtype, copy=False)[np.newaxis, :], 0.0, ()
+    )
+    return loss, gradient[0].astype(w.dtype, copy=False)
+
+
+def _classifier_loss_and_grad(loss_name, W, X, y, reg, parameters):
+    W = _floating_array(W, "W", ndim=2, axes="(C, D)")
+    number_of_classes, number_of_features = W.shape
+    if number_of_classes < 2:
+        raise ValueError(f"W: a classifier needs at least 2 classes (rows), got shape {W.shape}")
+    X = _input_array(X, number_of_features, "W (C, D)")
+    labels = _checked_labels(y, X.shape[0], number_of_classes)
+    dtype = np.result_type(W.dtype, X.dtype)
+    onehot = (np.arange(number_of_classes)[:, np.newaxis] == labels).astype(dtype)
+    loss, gradient = _linear_layer_loss_and_grad(
+        loss_name, W, X, onehot, _checked_number(reg, "reg", low=0.0), parameters
+    )
+    return loss, gradient.astype(W.dtype, copy=False)
+
+
+def _linear_layer_loss_and_grad(loss_name, W, X, targets, reg, parameters):
+    """Both levels: W (C, D), X (N, D), targets (C, N) in the computing dtype -> (loss, dW (C, D))."""
+    dtype = targets.dtype
+    W = W.astype(dtype, copy=False)
+    X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
+    scores, objective_and_gradient = linear_layer_functions()
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = scores(W, X)[0]
+    if not np.all(np.isfinite(S)):
+        # A NaN or inf in X always reaches S (W is finite), so X is scanned only on this error path.
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X: inputs must be finite (found NaN or inf)")
+        raise ValueError("X: the scores X @ W.T overflow to inf; rescale X or W")
+    per_example = per_example_function(loss_name, W.shape[0])
+    losses, *score_gradients = per_example(S, targets, *(dtype.type(p) for p in parameters))
+    G = np.stack(score_gradients)
+    number_of_examples = X.shape[0]
+    loss, gradient = objective_and_gradient(
+        losses[:, np.newaxis], G, X, W, number_of_examples, dtype.type(reg)
+    )
+    return float(loss), gradient
+
+
+def _floating_array(value, name: str, ndim: int, axes: str) -> np.ndarray:
+    array = np.asarray(value)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(f"{name}: expected a floating array {axes}, got dtype {array.dtype}")
+    if array.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D array {axes}, got shape {array.shape}")
+    if 0 in array.shape:
+        raise ValueError(f"{name}: expected a non-empty array {axes}, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name}: must be finite (found NaN or inf)")
+    return array
+
+
+def _input_array(value, number_of_features: int, weights: str) -> np.ndarray:
+    X = np.asarray(value)
+    if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
+        raise TypeError(f"X: expected a real (floating or integer) array (N, D), got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(f"X: expected a 2-D array (N, D), got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("X: the batch is empty (N = 0)")
+    if X.shape[1] != number_of_features:
+        raise ValueError(
+            f"X: has {X.shape[1]} features (columns), but {weights} has D = {number_of_features}"
+        )
+    return X
+
+
+def _checked_labels(value, number_of_examples: int, number_of_classes: int) -> np.ndarray:
+    labels = np.asarray(value)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"y: labels must be integers in [0, {number_of_classes}), got dtype {labels.dtype}")
+    if labels.shape != (number_of_examples,):
+        raise ValueError(f"y: expected labels of shape ({number_of_examples},) to match X, got {labels.shape}")
+    if labels.min() < 0 or labels.max() >= number_of_classes:
+        raise ValueError(
+            f"y: labels must be in [0, {number_of_classes}), got values from {labels.min()} to {labels.max()}"
+        )
+    return labels
+
+
+def _checked_number(value, name: str, low: float = -np.inf, high: float = np.inf) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    value = float(value)
+    if not (np.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{name}: expected a finite number in [{low}, {high}], got {value}")
+    return value

@@ -1,0 +1,145 @@
+"""The linear score layer (dL/dW = (dL/ds) x^T, batch form G X/N + 2 lambda W), the logistic chain rule,
+the float32-preserving printer, and input validation of the batch loss functions."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symgrad.compile import lambdify_numpy
+from symgrad.losses import (
+    linear_layer_functions,
+    linear_layer_source,
+    softmax_loss_and_grad,
+    squared_loss_and_grad,
+    svm_loss_and_grad,
+)
+from symgrad.objectives import linear_layer, logistic
+
+
+def test_outer_product_rule_for_any_loss_of_the_scores():
+    assert linear_layer.prove_outer_product_rule(3, 2)
+
+
+def test_batch_gradient_for_symbolic_sizes():
+    assert linear_layer.prove_batch_gradient()
+
+
+def test_matrix_diff_pitfall_is_avoided():
+    # .diff of this sum of traces returns 0 (sympy#26585); the module derives with Derivative(...).doit().
+    assert linear_layer.batch_gradient != 0
+    assert linear_layer.batch_gradient.shape == (linear_layer.classes, linear_layer.features)
+
+
+def test_generated_layer_code_is_two_matrix_products_and_no_loop():
+    source = linear_layer_source()
+    assert source.count("@ X") == 2 and "for " not in source and ".dot(" not in source and "einsum" not in source
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_generated_layer_code_keeps_the_dtype(dtype):
+    rng = np.random.default_rng(0)
+    W, X = rng.normal(size=(3, 4)).astype(dtype), rng.normal(size=(5, 4)).astype(dtype)
+    losses, G = rng.normal(size=(5, 1)).astype(dtype), rng.normal(size=(3, 5)).astype(dtype)
+    scores, objective_and_gradient = linear_layer_functions()
+    S = scores(W, X)[0]
+    value, gradient = objective_and_gradient(losses, G, X, W, 5, dtype(0.1))
+    assert S.dtype == gradient.dtype == np.asarray(value).dtype == dtype
+    np.testing.assert_allclose(S.T, X @ W.T, rtol=1e-5)
+    np.testing.assert_allclose(gradient, G @ X / 5 + 0.2 * W, rtol=1e-5)
+    assert value == pytest.approx(losses.mean() + 0.1 * np.sum(W**2), rel=1e-5)
+
+
+def test_printer_writes_scaled_matrix_products_without_dot():
+    A = sp.MatrixSymbol("A", 2, 3)
+    B = sp.MatrixSymbol("B", 3, 2)
+    f = lambdify_numpy([A, B], [A * B / 4])
+    a, b = np.ones((2, 3), dtype=np.float32), np.ones((3, 2), dtype=np.float32)
+    result = f(a, b)[0]
+    assert result.dtype == np.float32
+    np.testing.assert_array_equal(result, np.full((2, 2), 0.75))
+
+
+def test_logistic_derivation_and_chain_rule():
+    assert logistic.logistic.verify()
+    assert logistic.prove_chain_rule()
+    factors = logistic.chain_rule_factors()
+    assert sp.simplify(factors["dL/dp"] + 1 / logistic.probability) == 0
+    wrong = dataclasses.replace(
+        logistic.logistic, name="wrong", lecture_gradient=tuple(-logistic.sigmoid(logistic.score) * x for x in logistic.features)
+    )
+    assert not wrong.verify()
+
+
+def test_logistic_compiled_gradient_matches_closed_form():
+    w, x = np.array([0.3, -0.7]), np.array([1.0, -2.0])
+    gradient = logistic.logistic.compiled.gradient(w, x0=x[0], x1=x[1])
+    np.testing.assert_allclose(gradient, -(1 - 1 / (1 + np.exp(-w @ x))) * x)
+
+
+W, X, Y = np.zeros((3, 4)), np.ones((5, 4)), np.array([0, 1, 2, 0, 1])
+CLASSIFIERS = [svm_loss_and_grad, softmax_loss_and_grad]
+BAD_CLASSIFIER_INPUTS = [
+    ({"W": np.zeros((3, 5))}, ValueError, "X: has 4 features"),
+    ({"W": np.zeros(4)}, ValueError, "W: expected a 2-D array"),
+    ({"W": np.zeros((1, 4))}, ValueError, "W: a classifier needs at least 2 classes"),
+    ({"W": np.zeros((3, 4), dtype=int)}, TypeError, "W: expected a floating array"),
+    ({"W": np.full((3, 4), np.nan)}, ValueError, "W: must be finite"),
+    ({"X": np.ones((0, 4)), "y": np.array([], dtype=int)}, ValueError, "X: the batch is empty"),
+    ({"X": np.ones(4)}, ValueError, "X: expected a 2-D array"),
+    ({"X": np.where(np.eye(5, 4) > 0, np.inf, 1.0)}, ValueError, "X: inputs must be finite"),
+    ({"X": np.where(np.eye(5, 4) > 0, np.nan, 1.0)}, ValueError, "X: inputs must be finite"),
+    ({"y": np.array([0, 1, 3, 0, 1])}, ValueError, r"y: labels must be in \[0, 3\)"),
+    ({"y": np.array([0, 1, -1, 0, 1])}, ValueError, r"y: labels must be in \[0, 3\)"),
+    ({"y": np.array([0.0, 1.0, 2.0, 0.0, 1.0])}, TypeError, "y: labels must be integers"),
+    ({"y": np.array([0, 1, 2])}, ValueError, "y: expected labels of shape"),
+    ({"reg": -1.0}, ValueError, "reg:"),
+    ({"reg": np.nan}, ValueError, "reg:"),
+]
+
+
+@pytest.mark.parametrize("loss_and_grad", CLASSIFIERS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("change, error, message", BAD_CLASSIFIER_INPUTS)
+def test_bad_classifier_input_names_the_argument(loss_and_grad, change, error, message):
+    arguments = {"W": W, "X": X, "y": Y, **change}
+    with pytest.raises(error, match=f"^{message}"):
+        loss_and_grad(**arguments)
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [({"delta": np.inf}, ValueError, "delta:"), ({"kink_value": 1.5}, ValueError, "kink_value:")],
+)
+def test_bad_svm_parameters_name_the_argument(change, error, message):
+    with pytest.raises(error, match=f"^{message}"):
+        svm_loss_and_grad(W, X, Y, **change)
+
+
+def test_overflowing_scores_are_reported():
+    with pytest.raises(ValueError, match="^X: the scores X @ W.T overflow"):
+        svm_loss_and_grad(np.full((3, 4), 1e200), np.full((5, 4), 1e200), Y)
+
+
+@pytest.mark.parametrize(
+    "w, X, y, error, message",
+    [
+        (np.zeros(3), np.ones((5, 4)), np.zeros(5), ValueError, "X: has 4 features"),
+        (np.zeros((1, 4)), np.ones((5, 4)), np.zeros(5), ValueError, "w: expected a 1-D array"),
+        (np.zeros(4), np.ones((5, 4)), np.zeros(4), ValueError, "y: expected targets of shape"),
+        (np.zeros(4), np.ones((5, 4)), np.full(5, np.nan), ValueError, "y: targets must be finite"),
+        (np.zeros(4), np.ones((0, 4)), np.zeros(0), ValueError, "X: the batch is empty"),
+        (np.zeros(4), np.full((5, 4), np.inf), np.zeros(5), ValueError, "X: inputs must be finite"),
+        (np.zeros(4), np.ones((5, 4)), np.array(["a"] * 5), TypeError, "y: expected real targets"),
+    ],
+)
+def test_bad_regression_input_names_the_argument(w, X, y, error, message):
+    with pytest.raises(error, match=f"^{message}"):
+        squared_loss_and_grad(w, X, y)
+
+
+def test_integer_inputs_are_accepted_for_X():
+    loss_from_int, dW_from_int = svm_loss_and_grad(np.ones((3, 4)), np.ones((5, 4), dtype=np.uint8), Y)
+    loss, dW = svm_loss_and_grad(np.ones((3, 4)), np.ones((5, 4)), Y)
+    assert loss_from_int == loss
+    np.testing.assert_array_equal(dW_from_int, dW)
