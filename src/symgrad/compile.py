@@ -26,7 +26,8 @@ class SymgradNumPyPrinter(NumPyPrinter):
 
     ``Heaviside(z, H0)`` prints as ``heaviside(z, H0)`` (SymPy's default is a ``select`` with integer
     choices, which upcasts float32 to float64). A scaled matrix product ``c*A*B`` prints as
-    ``c*(A @ B)`` (SymPy's default ``.dot(c)`` upcasts too), and ``Trace(A)`` as ``trace(A)``.
+    ``c*(A @ B)`` (SymPy's default ``.dot(c)`` upcasts too), and ``Trace(A)`` as ``trace(A)`` (``vdot(A, A)``
+    for tr(A A^T)).
     """
 
     def _print_Heaviside(self, expr):
@@ -51,6 +52,12 @@ class SymgradNumPyPrinter(NumPyPrinter):
         return f"{self.parenthesize(coefficient, PRECEDENCE['Mul'])}*{product}"
 
     def _print_Trace(self, expr):
+        """``trace(A)``; the squared Frobenius norm tr(A A^T) = sum(A^2) as ``vdot(A, A)``, one pass over A
+        instead of a (C, D) x (D, C) product."""
+        factors = expr.arg.args if isinstance(expr.arg, sp.MatMul) else ()
+        if len(factors) == 2 and factors[1] == factors[0].T:
+            matrix = self._print(factors[0])
+            return f"{self._module_format('numpy.vdot')}({matrix}, {matrix})"
         return f"{self._module_format('numpy.trace')}({self._print(expr.arg)})"
 
 

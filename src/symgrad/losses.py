@@ -4,9 +4,9 @@ The code that runs is the code SymPy generated from the derivations in :mod:`sym
 in two levels (see :mod:`symgrad.objectives.linear_layer`):
 
 1. per example: the C scores s = W x_i and the one-hot label -> (L_i, dL_i/ds), vectorized over the
-   batch by evaluating the lambdified expressions on the rows of the scores S (C, N);
+   batch by evaluating the lambdified expressions on the rows of the scores S^T (C, N);
 2. per batch: L = 1/N sum_i L_i + lambda sum(W^2) and dL/dW = 1/N G X + 2 lambda W, where G (C, N)
-   stacks dL_i/ds: two matrix products, S = W X^T and G X, carry the O(N C D) work.
+   stacks dL_i/ds: two matrix products, S = X W^T and G X, carry the O(N C D) work.
 
 Each generated function is built once per (loss, number of classes) and cached. For C = 2 ... 10 the
 generated modules ship in ``symgrad/_generated`` (kept identical to what the derivations generate today by
@@ -105,7 +105,7 @@ def linear_layer_modules() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def linear_layer_functions() -> tuple[Callable, Callable]:
-    """The lambdified batch level: ``scores(W, X) -> W X^T`` (C, N) and
+    """The lambdified batch level: ``scores(W, X) -> X W^T`` (N, C) and
     ``objective_and_gradient(l, G, X, W, N, lambda) -> [L, dL/dW (C, D)]`` for per-example losses
     l (N, 1) and score gradients G (C, N)."""
     return tuple(load_function(key, lambda key=key: linear_layer_modules()[key]) for key in LINEAR_LAYER_KEYS)
@@ -216,7 +216,9 @@ def _linear_layer_loss_and_grad(loss_name, W, X, targets, reg, parameters):
     X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
     scores, objective_and_gradient = linear_layer_functions()
     with np.errstate(over="ignore", invalid="ignore"):
-        S = scores(W, X)[0]
+        # X W^T is the faster orientation of the product; the per-example code reads one class per row,
+        # and contiguous rows (a copy of C * N values) run faster than strided ones at every N.
+        S = np.ascontiguousarray(scores(W, X)[0].T)
     if not np.all(np.isfinite(S)):
         # A NaN or inf in X always reaches S (W is finite), so X is scanned only on this error path.
         if not np.all(np.isfinite(X)):

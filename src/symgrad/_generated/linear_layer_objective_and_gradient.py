@@ -4,4 +4,4 @@ import numpy
 
 def _lambdifygenerated(l, G, X, W, N, λ):
     x0 = N**(-1.0)
-    return [x0*numpy.trace(numpy.sum(l, axis=0, keepdims=True)) + λ*numpy.trace((W @ W.T)), x0*(G @ X) + (2*λ)*(W)]
+    return [x0*numpy.trace(numpy.sum(l, axis=0, keepdims=True)) + λ*numpy.vdot(W, W), x0*(G @ X) + (2*λ)*(W)]

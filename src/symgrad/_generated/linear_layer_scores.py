@@ -2,4 +2,4 @@
 
 
 def _lambdifygenerated(W, X):
-    return [(W @ X.T)]
+    return [(X @ W.T)]

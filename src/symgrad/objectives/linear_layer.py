@@ -3,8 +3,8 @@
     s = W x                      W (C, D), x (D,): one score per class (bias trick: x[-1] = 1)
     dL/dW = (dL/ds) x^T          (C, 1) times (1, D): the outer product
 
-For a batch X (N, D) stacked as rows, scores S = W X^T (C, N), per-example score gradients stacked as the
-columns of G (C, N), and an L2 penalty:
+For a batch X (N, D) stacked as rows, scores S = X W^T (N, C) (row i holds W x_i), per-example score
+gradients stacked as the columns of G (C, N), and an L2 penalty:
 
     L(W)  = 1/N sum_i l(W x_i) + lambda sum(W^2)
     dL/dW = 1/N G X + 2 lambda W               (C, N) (N, D) + (C, D): two matrix products in all
@@ -39,8 +39,8 @@ def score_symbols(number_of_classes: int) -> tuple[tuple[sp.Symbol, ...], tuple[
     return scores, onehot
 
 
-batch_scores = weights * inputs.T
-"""S = W X^T, shape (C, N)."""
+batch_scores = inputs * weights.T
+"""S = X W^T, shape (N, C): row i is the lecture's s = W x_i."""
 
 batch_objective = (
     sp.Trace(sp.OneMatrix(1, examples) * per_example_losses) / examples
