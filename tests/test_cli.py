@@ -68,8 +68,41 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(arguments, message):
     assert "Traceback" not in result.stderr
 
 
+def test_check_passes_at_smooth_points_and_at_kinks_for_every_kink_value():
+    result = symgrad("check", "svm_hinge", "--points", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("smooth point") == 2
+    for kink_value in ("0", "0.5", "1"):
+        assert f"H0 = {kink_value}: " in result.stdout
+    assert "kink met: checked as a subgradient" in result.stdout and "all checks passed" in result.stdout
+
+
+def test_check_every_registered_derivation():
+    result = symgrad("check", "--all", "--points", "1")
+    assert result.returncode == 0, result.stdout
+    assert "FAIL" not in result.stdout
+
+
+def test_check_flags_a_wrong_gradient_of_a_user_formula_with_exit_code_1(tmp_path):
+    # The user's formula is differentiated by SymPy, so its own gradient is right; a wrong one is planted by
+    # registering a derivation whose objective is |w| but whose compiled gradient is that of 2|w|.
+    module = tmp_path / "planted.py"
+    module.write_text(
+        "import sympy as sp, symgrad\n"
+        "from symgrad.cli import main\n"
+        "w = sp.Symbol('w', real=True)\n"
+        "d = symgrad.Derivation('planted', '|w| with the gradient of 2|w|', sp.Abs(w), (w,), None)\n"
+        "object.__setattr__(d, 'gradient', (2 * sp.sign(w),))\n"
+        "symgrad.register(d)\n"
+        "raise SystemExit(main(['check', 'planted', '--points', '1']))\n"
+    )
+    result = subprocess.run([sys.executable, str(module)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL smooth point 1" in result.stdout and "analytic" in result.stdout
+
+
 def test_every_subcommand_has_help():
-    for command in ("list", "derive"):
+    for command in ("list", "derive", "check"):
         result = symgrad(command, "--help")
         assert result.returncode == 0 and "usage: symgrad" in result.stdout
 

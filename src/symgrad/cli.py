@@ -69,6 +69,80 @@ def command_derive(arguments) -> int:
     return EXIT_OK
 
 
+def random_parameters(derivation, rng) -> dict:
+    """Defaults where the derivation gives them, else standard normal draws."""
+    return {
+        p.name: float(derivation.defaults[p.name]) if p.name in derivation.defaults else float(rng.normal())
+        for p in derivation.parameters
+    }
+
+
+def smooth_point(derivation, rng, margin: float = 1e-3):
+    """A random point and parameters at least ``margin`` from every kink (up to 200 draws)."""
+    from symgrad.kinks import distance_to_kinks
+
+    for _ in range(200):
+        parameters = random_parameters(derivation, rng)
+        x = rng.normal(size=derivation.shape)
+        if distance_to_kinks(derivation, x, parameters) >= margin:
+            return x, parameters
+    raise UsageError(f"{derivation.name}: no point {margin} away from its kinks in 200 random draws")
+
+
+def command_check(arguments) -> int:
+    import numpy as np
+    import sympy
+
+    import symgrad
+    from symgrad.kinks import kink_point
+
+    rng = np.random.default_rng(arguments.seed)
+    dtype = np.dtype(arguments.dtype)
+    failures = 0
+    for derivation in selected_derivations(arguments):
+        print(f"{derivation.name}: {derivation.title}")
+        checks = []
+        for number in range(arguments.points):
+            x, parameters = smooth_point(derivation, rng)
+            checks.append((f"smooth point {number + 1}", x, parameters))
+        if not derivation.is_smooth:
+            kink_parameter = derivation.kink_value if isinstance(derivation.kink_value, sympy.Symbol) else None
+            kink_values = (0.0, 0.5, 1.0) if kink_parameter is not None else (None,)
+            for number in range(arguments.points):
+                for kink_value in kink_values:
+                    parameters = random_parameters(derivation, rng)
+                    label = f"kink point {number + 1}"
+                    if kink_value is not None:
+                        parameters[kink_parameter.name] = kink_value
+                        label += f", {kink_parameter.name} = {kink_value:g}"
+                    x = kink_point(derivation, rng, parameters)
+                    if x is not None:
+                        checks.append((label, x, parameters))
+        for label, x, parameters in checks:
+            report = symgrad.check_derivation(
+                derivation, x.astype(dtype), mode=arguments.mode, parameters=parameters, seed=arguments.seed
+            )
+            verdict = "ok  " if report.ok else "FAIL"
+            kink = ", kink met: checked as a subgradient" if report.kink else ""
+            print(f"  {verdict} {label}: max relative error {report.max_rel_error:.2e}{kink}")
+            if not report.ok:
+                failures += 1
+                print("    " + str(report).replace("\n", "\n    "))
+    print(f"{failures} failed" if failures else "all checks passed")
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """NAME | --all | --expr FORMULA --wrt NAMES [--expect GRADIENT], shared by derive and check."""
+    parser.add_argument("name", nargs="?", help="a registered derivation (see `symgrad list`)")
+    parser.add_argument("--all", action="store_true", help="every registered derivation")
+    parser.add_argument("--expr", metavar="FORMULA", help='your own objective, e.g. "w1**2 + 3*w1*w2"')
+    parser.add_argument("--wrt", metavar="NAMES", help="with --expr: the variables, comma-separated (e.g. w1,w2)")
+    parser.add_argument(
+        "--expect", metavar="GRADIENT", help='with --expr: a closed form to prove, e.g. "2*w1 + 3*w2, 3*w1"'
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="symgrad",
@@ -84,15 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="print a derivation: objective, derived gradient, lecture form, proof verdict",
         description="Print a registered derivation, all of them, or one of your own formula (--expr).",
     )
-    derive.add_argument("name", nargs="?", help="a registered derivation (see `symgrad list`)")
-    derive.add_argument("--all", action="store_true", help="every registered derivation")
-    derive.add_argument("--expr", metavar="FORMULA", help='your own objective, e.g. "w1**2 + 3*w1*w2"')
-    derive.add_argument("--wrt", metavar="NAMES", help="with --expr: the variables, comma-separated (e.g. w1,w2)")
-    derive.add_argument("--expect", metavar="GRADIENT", help='with --expr: a closed form to prove, e.g. "2*w1 + 3*w2, 3*w1"')
+    add_selection_arguments(derive)
     style = derive.add_mutually_exclusive_group()
     style.add_argument("--latex", action="store_true", help="expressions as LaTeX")
     style.add_argument("--markdown", action="store_true", help="a Markdown document (as in DERIVATIONS.md)")
     derive.set_defaults(run=command_derive)
+
+    check = commands.add_parser(
+        "check",
+        help="check the compiled gradient against finite differences, at smooth points and at kinks",
+        description="Run the verification engine on a derivation's compiled gradient: at random points away "
+        "from kinks (relative error against centered differences) and exactly at kinks (subgradient conditions).",
+    )
+    add_selection_arguments(check)
+    check.add_argument("--points", type=int, default=3, help="random points of each kind (default 3)")
+    check.add_argument("--mode", choices=("full", "sparse", "directional"), default="full", help="default full")
+    check.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="default float64")
+    check.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    check.set_defaults(run=command_check)
     return parser
 
 

@@ -92,6 +92,18 @@ class Derivation:
         """Matrix of second derivatives, (n, n) for n variables."""
         return sp.hessian(self.objective, self.variables)
 
+    @cached_property
+    def kink_arguments(self) -> tuple[sp.Expr, ...]:
+        """Expressions whose zeros are the objective's kinks: the argument of each Abs, sign and Heaviside, and
+        the pairwise differences of the arguments of each Max and Min (Piecewise conditions are not read)."""
+        arguments = []
+        for node in sp.preorder_traversal(self.objective):
+            if isinstance(node, (sp.Max, sp.Min)):
+                arguments += [a - b for k, a in enumerate(node.args) for b in node.args[k + 1 :]]
+            elif isinstance(node, (sp.Abs, sp.sign, sp.Heaviside)):
+                arguments.append(node.args[0])
+        return tuple(dict.fromkeys(arguments))
+
     @property
     def is_smooth(self) -> bool:
         """False when the objective contains a kink (Max, Abs, Heaviside, sign, Piecewise)."""
