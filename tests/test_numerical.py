@@ -72,3 +72,9 @@ def test_bad_arguments_are_named():
         symgrad.numerical_gradient(lambda v: v, np.zeros(3))
     with pytest.raises(ValueError, match="b: shape"):
         symgrad.relative_error(np.zeros(2), np.zeros(3))
+    with pytest.raises(TypeError, match="a: expected a real array"):
+        symgrad.relative_error(np.array([1j]), np.zeros(1))
+    with pytest.raises(ValueError, match="x: must be finite"):
+        symgrad.numerical_gradient(polynomial, np.array([0.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match=r"h: the step 1.0 is lost in rounding at x\[0\]"):
+        symgrad.numerical_gradient(lambda v: float(v @ v), np.array([9.1e15]), h=1.0)

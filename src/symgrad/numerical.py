@@ -55,12 +55,16 @@ def numerical_gradient(f: Callable, x, h: float = 1e-5, method: str = "centered"
     if not (np.isfinite(h) and h > 0):
         raise ValueError(f"h: the step must be a finite number > 0, got {h!r}")
     point = floating_copy(x, dtype)
+    if not np.all(np.isfinite(point)):
+        raise ValueError("x: must be finite (found NaN or inf)")
     gradient = np.empty_like(point)
     at_x = scalar_value(f, point) if method == "forward" else None
     for index in np.ndindex(point.shape):
         original = point[index]
         point[index] = original + h
         upper = point[index]
+        if upper == original:
+            raise ValueError(f"h: the step {h} is lost in rounding at x[{', '.join(map(str, index))}] = {original}")
         f_plus = scalar_value(f, point)
         if method == "forward":
             gradient[index] = (f_plus - at_x) / (float(upper) - float(original))
@@ -73,9 +77,12 @@ def numerical_gradient(f: Callable, x, h: float = 1e-5, method: str = "centered"
 
 
 def relative_errors(a, b) -> np.ndarray:
-    """Elementwise |a - b| / max(|a|, |b|), with 0 where both are 0; a and b of one shape."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    """Elementwise |a - b| / max(|a|, |b|), with 0 where both are 0; a and b real, of one shape."""
+    a, b = np.asarray(a), np.asarray(b)
+    for name, array in (("a", a), ("b", b)):
+        if np.iscomplexobj(array) or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise TypeError(f"{name}: expected a real array, got dtype {array.dtype}")
+    a, b = a.astype(np.float64), b.astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"b: shape {b.shape} differs from a's shape {a.shape}")
     scale = np.maximum(np.abs(a), np.abs(b))
