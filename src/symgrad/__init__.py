@@ -33,6 +33,22 @@ _PUBLIC_NAMES = {
     "complex_step_gradient": "symgrad.checking",
     "GradientReport": "symgrad.checking",
     "TOLERANCES": "symgrad.checking",
+    # data, the lecture's training strategies, loss landscapes and figures
+    "Dataset": "symgrad.datasets",
+    "load_cifar10": "symgrad.datasets",
+    "load_digits_dataset": "symgrad.datasets",
+    "TrainingHistory": "symgrad.training",
+    "random_search": "symgrad.training",
+    "random_local_search": "symgrad.training",
+    "full_batch_gradient_descent": "symgrad.training",
+    "minibatch_gradient_descent": "symgrad.training",
+    "stochastic_gradient_descent": "symgrad.training",
+    "predict": "symgrad.training",
+    "accuracy": "symgrad.training",
+    "step_size_sweep": "symgrad.landscape",
+    "loss_slice_1d": "symgrad.landscape",
+    "loss_slice_2d": "symgrad.landscape",
+    "hinge_demo": "symgrad.landscape",
 }
 
 __all__ = sorted(_PUBLIC_NAMES)
