@@ -101,8 +101,38 @@ def test_check_flags_a_wrong_gradient_of_a_user_formula_with_exit_code_1(tmp_pat
     assert "FAIL smooth point 1" in result.stdout and "analytic" in result.stdout
 
 
+@pytest.mark.parametrize("optimizer", ["gd", "minibatch"])
+def test_train_on_digits_reports_accuracy(optimizer):
+    result = symgrad("train", "--dataset", "digits", "--loss", "svm", "--optimizer", optimizer)
+    assert result.returncode == 0, result.stderr
+    test_line = [line for line in result.stdout.splitlines() if line.startswith("test accuracy: ")]
+    assert len(test_line) == 1 and float(test_line[0].split(": ")[1]) >= 0.93
+
+
+def test_train_with_a_search_strategy_runs_on_the_dev_split():
+    result = symgrad("train", "--optimizer", "random-search", "--steps", "50")
+    assert result.returncode == 0, result.stderr
+    assert "random search, svm loss: 50 steps" in result.stdout
+
+
+def test_train_on_cifar_without_a_folder_is_a_clear_error():
+    missing = symgrad("train", "--dataset", "cifar")
+    assert missing.returncode == 2 and "--dataset cifar needs --cifar-dir" in missing.stderr
+    wrong = symgrad("train", "--dataset", "cifar", "--cifar-dir", "/no/such/folder")
+    assert wrong.returncode == 2 and "/no/such/folder" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_landscape_writes_both_slices_and_says_where(tmp_path):
+    result = symgrad("landscape", "--loss", "softmax", "--resolution", "21", "--output", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    for name in ("landscape_1d_softmax.png", "landscape_2d_softmax.png"):
+        path = tmp_path / name
+        assert f"wrote {path}" in result.stdout
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_every_subcommand_has_help():
-    for command in ("list", "derive", "check"):
+    for command in ("list", "derive", "check", "train", "landscape"):
         result = symgrad(command, "--help")
         assert result.returncode == 0 and "usage: symgrad" in result.stdout
 

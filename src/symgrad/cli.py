@@ -132,6 +132,120 @@ def command_check(arguments) -> int:
     return EXIT_FAILED if failures else EXIT_OK
 
 
+TRAINING_DEFAULTS = {
+    # dataset: (learning rate, steps, L2 strength, step size of the local search); CS231n's settings for CIFAR-10
+    "digits": (0.5, 300, 1e-3, 1e-2),
+    "cifar": (1e-7, 1500, 2.5e4, 1e-4),
+}
+OPTIMIZERS = ("gd", "minibatch", "sgd", "random-search", "local-search")
+
+
+def load_dataset(arguments):
+    from symgrad.datasets import load_cifar10, load_digits_dataset
+
+    if arguments.dataset == "cifar":
+        if arguments.cifar_dir is None:
+            raise UsageError("--dataset cifar needs --cifar-dir PATH (the cifar-10-batches-py folder)")
+        try:
+            return load_cifar10(arguments.cifar_dir, rng=arguments.seed)
+        except (FileNotFoundError, ValueError) as error:
+            raise UsageError(str(error)) from None
+    return load_digits_dataset(rng=arguments.seed)
+
+
+def loss_function(name: str):
+    from symgrad.losses import softmax_loss_and_grad, svm_loss_and_grad
+
+    return {"svm": svm_loss_and_grad, "softmax": softmax_loss_and_grad}[name]
+
+
+def command_train(arguments) -> int:
+    import numpy as np
+
+    from symgrad import training
+
+    learning_rate, steps, reg, local_step = TRAINING_DEFAULTS[arguments.dataset]
+    learning_rate = arguments.learning_rate if arguments.learning_rate is not None else learning_rate
+    steps = arguments.steps if arguments.steps is not None else steps
+    reg = arguments.reg if arguments.reg is not None else reg
+    data = load_dataset(arguments)
+    print(f"{arguments.dataset}: {data.summary()}")
+    loss = loss_function(arguments.loss)
+    rng = np.random.default_rng(arguments.seed)
+    common = dict(reg=reg, rng=rng)
+    runs = {
+        "gd": lambda: training.full_batch_gradient_descent(
+            loss, data.X_train, data.y_train, learning_rate=learning_rate, steps=steps, **common
+        ),
+        "minibatch": lambda: training.minibatch_gradient_descent(
+            loss, data.X_train, data.y_train, learning_rate=learning_rate, steps=steps,
+            batch_size=arguments.batch_size, **common
+        ),
+        "sgd": lambda: training.stochastic_gradient_descent(
+            loss, data.X_train, data.y_train, learning_rate=learning_rate, steps=steps, **common
+        ),
+        "random-search": lambda: training.random_search(loss, data.X_dev, data.y_dev, candidates=steps, **common),
+        "local-search": lambda: training.random_local_search(
+            loss, data.X_dev, data.y_dev, steps=steps, step_size=local_step, **common
+        ),
+    }
+    try:
+        history = runs[arguments.optimizer]()
+    except (ValueError, TypeError) as error:
+        raise UsageError(str(error)) from None
+    print(f"{history.strategy}, {arguments.loss} loss: {len(history.losses)} steps, final loss {history.losses[-1]:.4f}")
+    for split, X, y in (("train", data.X_train, data.y_train), ("validation", data.X_val, data.y_val),
+                        ("test", data.X_test, data.y_test)):
+        print(f"{split} accuracy: {training.accuracy(history.W, X, y):.3f}")
+    return EXIT_OK
+
+
+def command_landscape(arguments) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from symgrad import landscape, plotting
+
+    data = load_dataset(arguments)
+    loss = loss_function(arguments.loss)
+    rng = np.random.default_rng(arguments.seed)
+    W = rng.normal(scale=arguments.scale, size=(data.num_classes, data.num_features))
+    W1, W2 = landscape.random_directions(W.shape, 2, rng)
+    subsets = {
+        "one example": (data.X_train[:1], data.y_train[:1]),
+        f"{arguments.examples} examples": (data.X_train[: arguments.examples], data.y_train[: arguments.examples]),
+    }
+    alphas = np.linspace(-1, 1, 401)
+    grid = np.linspace(-1, 1, arguments.resolution)
+    output = Path(arguments.output)
+    written = [
+        plotting.plot_slice_1d(
+            output / f"landscape_1d_{arguments.loss}.png",
+            alphas,
+            {name: landscape.loss_slice_1d(loss, W, W1, alphas, X, y) for name, (X, y) in subsets.items()},
+            title=f"{arguments.loss} loss along W + a W1 ({arguments.dataset})",
+        ),
+        plotting.plot_slice_2d(
+            output / f"landscape_2d_{arguments.loss}.png",
+            grid,
+            grid,
+            {name: landscape.loss_slice_2d(loss, W, W1, W2, grid, grid, X, y) for name, (X, y) in subsets.items()},
+            title=f"{arguments.loss} loss on W + a W1 + b W2 ({arguments.dataset}; blue low, red high)",
+        ),
+    ]
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", choices=("digits", "cifar"), default="digits", help="default digits (offline)")
+    parser.add_argument("--cifar-dir", metavar="PATH", help="the CIFAR-10 python-version folder (cifar-10-batches-py)")
+    parser.add_argument("--loss", choices=("svm", "softmax"), default="svm", help="default svm")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     """NAME | --all | --expr FORMULA --wrt NAMES [--expect GRADIENT], shared by derive and check."""
     parser.add_argument("name", nargs="?", help="a registered derivation (see `symgrad list`)")
@@ -176,6 +290,34 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="default float64")
     check.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     check.set_defaults(run=command_check)
+
+    train = commands.add_parser(
+        "train",
+        help="train a linear classifier with the compiled gradients and report its accuracy",
+        description="Train a linear SVM or softmax classifier with one of the lecture's strategies. Defaults: "
+        + "; ".join(f"{name}: learning rate {lr:g}, {steps} steps, reg {reg:g}" for name, (lr, steps, reg, _) in TRAINING_DEFAULTS.items())
+        + ". The search strategies run on the dev split, with --steps draws or tries.",
+    )
+    add_dataset_arguments(train)
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="minibatch", help="default minibatch")
+    train.add_argument("--learning-rate", type=float, help="alpha (default per dataset)")
+    train.add_argument("--steps", type=int, help="steps, draws or tries (default per dataset)")
+    train.add_argument("--reg", type=float, help="L2 strength lambda (default per dataset)")
+    train.add_argument("--batch-size", type=int, default=256, help="mini-batch size (default 256)")
+    train.set_defaults(run=command_train)
+
+    draw = commands.add_parser(
+        "landscape",
+        help="write the lecture's 1-D and 2-D loss slices as PNG files",
+        description="Loss along W + a W1 and on W + a W1 + b W2 for random W, W1, W2, for one example and for "
+        "several (needs matplotlib: pip install 'symgrad[plot]').",
+    )
+    add_dataset_arguments(draw)
+    draw.add_argument("--examples", type=int, default=100, help="examples in the averaged slice (default 100)")
+    draw.add_argument("--resolution", type=int, default=81, help="grid points per axis of the 2-D slice (default 81)")
+    draw.add_argument("--scale", type=float, default=1e-3, help="standard deviation of the random W (default 1e-3)")
+    draw.add_argument("--output", default="figures", help="folder for the PNG files (default figures)")
+    draw.set_defaults(run=command_landscape)
     return parser
 
 
