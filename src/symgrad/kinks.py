@@ -7,6 +7,8 @@ arithmetic, then rounded to float64).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -43,13 +45,20 @@ def kink_point(derivation, rng: np.random.Generator, parameters: dict | None = N
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def kink_arguments_function(derivation):
+    """NumPy function (variables..., parameters...) -> the kink arguments' values, lambdified once per derivation."""
+    from symgrad.compile import lambdify_numpy
+
+    return lambdify_numpy(derivation.variables + derivation.parameters, derivation.kink_arguments)
+
+
 def distance_to_kinks(derivation, x, parameters: dict) -> float:
     """min |z(x, p)| over the kink arguments z (inf for a smooth objective); x of shape ``derivation.shape``."""
     if not derivation.kink_arguments:
         return np.inf
-    from symgrad.compile import lambdify_numpy
-
-    evaluate = lambdify_numpy(derivation.variables + derivation.parameters, derivation.kink_arguments)
     point = np.asarray(x, dtype=np.float64)
-    values = evaluate(*(point[i] for i in np.ndindex(derivation.shape)), *(parameters[p.name] for p in derivation.parameters))
+    values = kink_arguments_function(derivation)(
+        *(point[i] for i in np.ndindex(derivation.shape)), *(parameters[p.name] for p in derivation.parameters)
+    )
     return float(np.min(np.abs(np.asarray(values, dtype=np.float64))))

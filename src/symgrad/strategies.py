@@ -11,13 +11,14 @@ use small integers, so that a zero margin or a tied score is exactly zero in flo
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Callable, NamedTuple
 
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+from symgrad.kinks import distance_to_kinks
 
 FLOATING_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 KINK_KINDS = ("zero margin", "tied scores", "zero weights")
@@ -160,24 +161,6 @@ def classifier_problems_at_kinks(
     return ClassifierProblem(W.astype(dtype), X.astype(dtype), y, delta)
 
 
-@lru_cache(maxsize=None)
-def _kink_arguments_function(derivation) -> Callable:
-    """NumPy function (variables..., parameters...) -> list of the objective's kink arguments."""
-    import sympy as sp
-
-    from symgrad.compile import lambdify_numpy
-
-    arguments = []
-    for node in sp.preorder_traversal(derivation.objective):
-        if isinstance(node, (sp.Max, sp.Min)):
-            arguments += [a - b for k, a in enumerate(node.args) for b in node.args[k + 1 :]]
-        elif isinstance(node, (sp.Abs, sp.sign, sp.Heaviside)):
-            arguments.append(node.args[0])
-    if not arguments:
-        return lambda *values: [np.inf]
-    return lambdify_numpy(derivation.variables + derivation.parameters, arguments)
-
-
 @st.composite
 def derivation_parameters(draw, derivation, bound: float = 2.0) -> dict:
     """Values for a derivation's parameters: its ``defaults`` where given, else floats in [-bound, bound]."""
@@ -194,14 +177,10 @@ def derivation_parameters(draw, derivation, bound: float = 2.0) -> dict:
 def derivation_points(draw, derivation, dtype=np.float64, margin: float = 1e-3, bound: float = 2.0):
     """A point x of shape ``derivation.shape`` and parameter values, x at least ``margin`` from every kink.
 
-    The kinks are read off the objective: the arguments of its Abs, sign and Heaviside and the pairwise
-    differences of the arguments of its Max and Min (Piecewise conditions are not read).
+    The kinks are read off the objective (:attr:`symgrad.Derivation.kink_arguments`).
     Returns ``(x, parameters)``.
     """
     parameters = draw(derivation_parameters(derivation, bound))
     x = draw(finite_arrays(derivation.shape, dtype, bound))
-    kink_arguments = _kink_arguments_function(derivation)
-    variables = [np.float64(x[index]) for index in np.ndindex(derivation.shape)]
-    values = np.array(kink_arguments(*variables, *(parameters[p.name] for p in derivation.parameters)), float)
-    assume(np.all(np.abs(values) >= margin))
+    assume(distance_to_kinks(derivation, x, parameters) >= margin)
     return x, parameters
