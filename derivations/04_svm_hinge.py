@@ -12,21 +12,23 @@ print(svm_hinge.svm_hinge_scores.pretty())
 print()
 print("weights W (3, 2) and features x (2,) all symbolic, eq. 15 and 16 proved:", svm_hinge.svm_hinge.verify())
 print("eq. 15 and 16 in index form, symbolic C and D:", svm_hinge.prove_index_form())
-print("compiled all-classes form equals the lecture's at every label (C = 3):", svm_hinge.prove_all_classes_form(3))
+print("compiled form, dL/ds[k] derived for symbolic C:", svm_hinge.index_hinge_gradient())
+for count in (2, 3, 4):
+    print(f"  written out for C = {count}, equals the lecture's at every label:", svm_hinge.prove_all_classes_form(count))
 print()
 
 scores = np.array([[3.2, 1.3, 2.2], [5.1, 4.9, 2.5], [-1.7, 2.0, -3.1]])  # columns: cat, car, frog images
 labels = np.array([0, 1, 2])
 onehot = np.eye(3)[:, labels]
-svm_per_example = per_example_function("svm_hinge", 3)
-losses, *_ = svm_per_example(scores, onehot, 1.0, 0.0)
+svm_per_example = per_example_function("svm_hinge")
+losses = svm_per_example(scores, onehot, 1.0, 0.0)[0][0]
 print("lecture: losses 2.9, 0, 12.9, mean 5.27")
 print("symgrad: losses", np.round(losses, 6), "mean", round(losses.mean(), 4))
-print("car image with W doubled:", svm_per_example(2 * scores[:, [1]], onehot[:, [1]], 1.0, 0.0)[0])
+print("car image with W doubled:", svm_per_example(2 * scores[:, [1]], onehot[:, [1]], 1.0, 0.0)[0][0])
 print("loss at W = 0 for C = 10:", svm_loss_and_grad(np.zeros((10, 5)), np.ones((4, 5)), np.arange(4))[0])
 print()
-print("generated per-example code for C = 3:")
-print(per_example_source("svm_hinge", 3))
+print("generated per-example code, every class and example at once (S, T: (C, N)), any C:")
+print(per_example_source("svm_hinge"))
 
 digits = load_digits()
 X = digits.data / 16.0

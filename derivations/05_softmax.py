@@ -15,21 +15,23 @@ print()
 print("-log(e^{s_y} / sum e^{s_j}) == log sum e^{s_j} - s_y:", softmax.prove_log_sum_exp_form(3))
 print("L(s + c 1) = L(s) and its gradient too (C = 3):", softmax.prove_shift_invariance(3))
 print("L(s + c 1) = L(s) for symbolic C:", softmax.prove_shift_invariance_index_form())
+print("compiled form, dL/ds[k] derived for symbolic C:", softmax.index_log_sum_exp_gradient())
+print("  written out for C = 3, the log-sum-exp loss and p_k - t_k:", softmax.prove_index_form(3))
 print()
 
 cat_scores = np.array([3.2, 5.1, -1.7])
-loss, *gradient = per_example_function("softmax_ce", 3)(cat_scores[:, None], np.eye(3)[:, [0]])
-probabilities = np.array(gradient)[:, 0] + np.eye(3)[0]
+loss, gradient = per_example_function("softmax_ce")(cat_scores[:, None], np.eye(3)[:, [0]])
+probabilities = gradient[:, 0] + np.eye(3)[0]
 print("lecture: exp 24.5, 164.0, 0.18; p 0.13, 0.87, 0.00; loss -ln 0.13 = 2.04")
-print("symgrad: exp", np.round(np.exp(cat_scores), 2), "p", np.round(probabilities, 2), "loss", round(float(loss[0]), 4))
+print("symgrad: exp", np.round(np.exp(cat_scores), 2), "p", np.round(probabilities, 2), "loss", round(float(loss[0, 0]), 4))
 print(f"loss at equal scores, C = 10: {softmax_loss_and_grad(np.zeros((10, 3)), np.ones((2, 3)), np.array([0, 1]))[0]:.6f}"
       f" (ln 10 = {math.log(10):.6f})")
 for dtype in (np.float32, np.float64):
     W = np.array([[1e4], [-1e4], [0.0]], dtype=dtype)
     print(f"scores (1e4, -1e4, 0), label 1, {np.dtype(dtype).name}:", softmax_loss_and_grad(W, np.ones((1, 1), dtype), np.array([1])))
 print()
-print("generated per-example code for C = 3:")
-print(per_example_source("softmax_ce", 3))
+print("generated per-example code, every class and example at once (S, T: (C, N)), any C:")
+print(per_example_source("softmax_ce"))
 
 digits = load_digits()
 X = digits.data / 16.0

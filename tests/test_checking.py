@@ -10,12 +10,12 @@ from symgrad.checking import (
     assert_gradient,
     check_derivation,
     check_gradient,
-    check_taylor_remainder,
-    complex_step_gradient,
     default_step,
 )
+from symgrad.numerical import complex_step_gradient
 from symgrad.registry import get_derivation
 from symgrad.strategies import finite_arrays
+from symgrad.taylor import check_taylor_remainder
 
 
 def relu_sum(x):

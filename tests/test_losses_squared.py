@@ -37,6 +37,10 @@ def test_matrix_form_for_symbolic_sizes():
     assert squared_loss.prove_matrix_form()
 
 
+def test_class_axis_form_that_is_compiled_is_the_per_example_squared_error():
+    assert squared_loss.prove_class_axis_form()
+
+
 def test_lecture_value_on_the_registered_data():
     # x = (0, 1, 2), y = (1, 3, 5) lie on y = 1 + 2x: zero loss there, 1/3 sum (0 + x_i - y_i)^2 at w = (0, 2).
     compiled = squared_loss.squared_loss.compiled

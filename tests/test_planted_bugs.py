@@ -13,7 +13,7 @@ import sympy as sp
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from symgrad.checking import check_gradient, check_taylor_remainder
+from symgrad.checking import check_gradient
 from symgrad.strategies import (
     classifier_problems,
     classifier_problems_at_kinks,
@@ -21,6 +21,7 @@ from symgrad.strategies import (
     floating_dtypes,
     hinge_margins,
 )
+from symgrad.taylor import check_taylor_remainder
 
 SEEDS = st.integers(0, 2**32 - 1)
 

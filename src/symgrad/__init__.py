@@ -18,6 +18,7 @@ _PUBLIC_NAMES = {
     # numerics (NumPy only)
     "numerical_gradient": "symgrad.numerical",
     "relative_error": "symgrad.numerical",
+    "complex_step_gradient": "symgrad.numerical",
     "gradient_descent": "symgrad.optimize",
     "LineSearch": "symgrad.optimize",
     # compiled losses of the linear classifier and of linear regression (NumPy)
@@ -29,8 +30,7 @@ _PUBLIC_NAMES = {
     "assert_gradient": "symgrad.checking",
     "check_subgradient": "symgrad.checking",
     "check_derivation": "symgrad.checking",
-    "check_taylor_remainder": "symgrad.checking",
-    "complex_step_gradient": "symgrad.checking",
+    "check_taylor_remainder": "symgrad.taylor",
     "GradientReport": "symgrad.checking",
     "TOLERANCES": "symgrad.checking",
     # data, the lecture's training strategies, loss landscapes and figures

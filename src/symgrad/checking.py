@@ -28,7 +28,14 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from symgrad.numerical import floating_copy, scalar_value
+from symgrad.numerical import (
+    COMPLEX_STEP,
+    _check_finite_point,
+    _complex_step_derivative,
+    _refuse_unless_analytic,
+    floating_copy,
+    scalar_value,
+)
 
 #: Relative-error threshold per dtype of the claimed gradient, always measured against a float64 reference.
 #: float64: the lecture's (CS231n) "<= 1e-7 is good"; float32: its rounding (~6e-8) grown through a loss,
@@ -46,9 +53,6 @@ ROUNDING_ULPS = 32
 #: Kink test: the step shrinks by this factor between levels, over this many levels.
 STEP_RATIO = 8
 STEP_LEVELS = 3
-
-#: Step of the complex-step reference.
-COMPLEX_STEP = 2.0**-500
 
 MODES = ("full", "sparse", "directional")
 REFERENCES = ("centered", "complex_step")
@@ -312,32 +316,6 @@ def check_subgradient(
     return _report(probes, point, "subgradient", "centered", tolerance, gradient.dtype, reference_dtype, seed)
 
 
-def complex_step_gradient(f: Callable, x, *, analytic: bool = False) -> np.ndarray:
-    """Gradient by complex step, df/dx_i = Im f(x + i h e_i) / h: exact to rounding.
-
-    There is no subtraction, so h can be tiny: h = :data:`COMPLEX_STEP` = 2^-500 (~3e-151) makes the O(h^2)
-    truncation vanish, and only derivatives below ~1e-157 underflow.
-
-    Args:
-        f: function of a complex array shaped like x (S) returning one (complex) number.
-        x: the point (S), real and finite.
-        analytic: you assert that f extends analytically to complex x. Complex step silently returns wrong
-            derivatives through abs (0), maximum (a lexicographic comparison) and other kinks, so it refuses
-            to run without this assertion.
-
-    Returns:
-        float64 array (S).
-    """
-    _refuse_unless_analytic(analytic)
-    point = floating_copy(x, np.float64)
-    _check_finite_point(point)
-    return np.array(
-        [_complex_step_derivative(f, point, direction) for _, _, direction in
-         _coordinate_directions(point.shape, np.ndindex(point.shape))],
-        dtype=np.float64,
-    ).reshape(point.shape)
-
-
 def check_derivation(derivation, x, mode: str = "full", *, parameters=None, **options) -> GradientReport:
     """:func:`check_gradient` of a derivation's compiled value and gradient at ``x``.
 
@@ -367,7 +345,6 @@ def check_derivation(derivation, x, mode: str = "full", *, parameters=None, **op
                 f"reference: complex step refused for {derivation.name!r}: its objective contains "
                 f"{', '.join(kinks)}, through which complex arithmetic gives wrong derivatives; use 'centered'"
             )
-        f = _complex_capable_value(compiled, parameters, point.dtype)
         options["analytic"] = True
     return check_gradient(f, lambda z: compiled.gradient(z, **parameters), point, mode, **options)
 
@@ -400,12 +377,6 @@ def _prepare(f, grad, x, seed):
     return point, claimed, f_at_x, np.random.default_rng(int(seed)), int(seed)
 
 
-def _check_finite_point(point: np.ndarray) -> None:
-    if not np.all(np.isfinite(point)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(point))[0])
-        raise ValueError(f"x: must be finite, got {point[bad]} at index {bad}")
-
-
 def _check_positive(name: str, value) -> None:
     if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
@@ -423,15 +394,6 @@ def _reference_dtype(f, point: np.ndarray) -> np.dtype:
     if np.issubdtype(value.dtype, np.floating) and np.finfo(value.dtype).eps > np.finfo(np.float64).eps:
         return value.dtype
     return np.dtype(np.float64)
-
-
-def _refuse_unless_analytic(analytic: bool) -> None:
-    if analytic is not True:
-        raise ValueError(
-            "analytic: complex step needs f to extend analytically to complex x; through abs, maximum, "
-            "heaviside or sign it silently returns wrong derivatives. Pass analytic=True to assert f has none, "
-            "or use the centered reference"
-        )
 
 
 def _coordinate_directions(shape, indices):
@@ -511,7 +473,8 @@ def _difference_probe(
         right = (-3 * f_at_x + 4 * plus - plus2) / (2 * step)
         left = (3 * f_at_x - 4 * minus + minus2) / (2 * step)
         rounding = (value_rounding * max(abs(f_at_x), *map(abs, values)) + value_underflow) / step
-        curvature = abs(plus - 2 * f_at_x + minus) / step**2
+        # Divided twice: step**2 raises OverflowError for a Python float step beyond ~1e154.
+        curvature = abs(plus - 2 * f_at_x + minus) / step / step
         gap = right - left
         gaps.append(abs(gap))
         significant = abs(gap) > tolerance * max(abs(right), abs(left), abs(analytic)) + 8 * rounding + analytic_noise
@@ -597,30 +560,6 @@ def _rounding_unit(dtype, magnitude: float) -> float:
     return float(information.eps) * magnitude + float(information.tiny)
 
 
-def _complex_step_derivative(f, x: np.ndarray, direction: np.ndarray) -> float:
-    """Im f(x + i h d) / h for one direction d (S), h = :data:`COMPLEX_STEP`."""
-    try:
-        value = np.asarray(f(x.astype(np.complex128) + 1j * COMPLEX_STEP * direction))
-    except TypeError as error:
-        raise ValueError(f"f: cannot be evaluated at complex x ({error}); complex step needs analytic f") from error
-    if value.size != 1:
-        raise TypeError(f"f: must return one number, returned an array of shape {value.shape}")
-    return float(np.imag(value.reshape(()))) / COMPLEX_STEP
-
-
-def _complex_capable_value(compiled, parameters: dict, dtype) -> Callable:
-    """The compiled objective as a function of a possibly complex x (S) (``CompiledDerivation.value`` rejects it)."""
-    values = []
-    for name in compiled.parameters:
-        if name in parameters:
-            values.append(np.asarray(parameters[name], dtype=np.float64))
-        elif name in compiled.defaults:
-            values.append(np.float64(compiled.defaults[name]))
-        else:
-            raise TypeError(f"parameters: {compiled.name} needs a value for {name!r}")
-    return lambda z: compiled.value_function(*[z[i] for i in np.ndindex(compiled.shape)], *values)[0]
-
-
 def _report(measurements, point, mode, reference, tolerance, gradient_dtype, reference_dtype, seed) -> GradientReport:
     """Verdicts of all measurements, with one more rounding budget shared by all: the stencil x + k h d is
     rounded to within eps (|x| + 2h) of where it should be, which moves a directional derivative by up to
@@ -641,74 +580,3 @@ def _report(measurements, point, mode, reference, tolerance, gradient_dtype, ref
     ok = all(probe.error <= tolerance for probe in probes)
     return GradientReport(ok, mode, reference, tolerance, np.dtype(gradient_dtype), np.dtype(reference_dtype),
                           probes, seed)
-
-
-@dataclass(frozen=True)
-class TaylorReport:
-    """Verdict of :func:`check_taylor_remainder`.
-
-    Attributes:
-        ok: the remainder shrinks at least like t^1.5 (a right gradient gives ~2, a wrong one ~1), or stays at
-            rounding level (f is linear along d and g^T d is exact).
-        slope: the measured log-log slope of the remainder against t over the smallest usable steps (nan when
-            every remainder is at rounding level).
-        steps, remainders: t (k,) and |f(x + t d) - f(x) - t g^T d| (k,), the usable ones.
-        direction: d (S).
-    """
-
-    ok: bool
-    slope: float
-    steps: np.ndarray
-    remainders: np.ndarray
-    direction: np.ndarray
-
-    def __str__(self) -> str:
-        verdict = "passed" if self.ok else "FAILED"
-        if math.isnan(self.slope):
-            return f"Taylor test {verdict}: the remainder is at rounding level (f linear along d, g^T d exact)"
-        pairs = ", ".join(f"{t:.1e}: {r:.2e}" for t, r in zip(self.steps[-4:], self.remainders[-4:]))
-        return (
-            f"Taylor test {verdict}: remainder |f(x + t d) - f(x) - t g^T d| shrinks like t^{self.slope:.2f} "
-            f"(right gradient ~2, wrong ~1)\n  t: remainder  {pairs}"
-        )
-
-
-def check_taylor_remainder(f: Callable, grad, x, *, direction=None, seed: int | None = None) -> TaylorReport:
-    """The Taylor-remainder test: a verdict from a slope, with no tolerance to choose.
-
-    r(t) = |f(x + t d) - f(x) - t g^T d| is O(t^2) when g is the gradient and ~ t |g^T d - f'(x; d)| otherwise,
-    so the slope of log r against log t is ~2 for a right gradient and ~1 for a wrong one. Steps t halve from
-    max(1, |x|) / 8, and the slope is fitted over the four smallest whose remainder is above rounding level.
-    Meant for smooth points: at a kink even a valid subgradient gives slope 1 (use :func:`check_subgradient`).
-
-    Args:
-        f: function of an array shaped like x (S) returning one real number.
-        grad: function x -> claimed gradient (S), or that gradient (S).
-        x: the point (S), real and finite.
-        direction: d (S); default a random signed unit direction.
-        seed: seed for the random direction.
-    """
-    point, gradient, f_at_x, rng, _ = _prepare(f, grad, x, seed)
-    if direction is None:
-        direction = rng.standard_normal(point.shape)
-        direction /= np.linalg.norm(direction)
-    direction = np.asarray(direction, dtype=np.float64)
-    if direction.shape != point.shape:
-        raise ValueError(f"direction: shape {direction.shape} differs from x's shape {point.shape}")
-    x = point.astype(np.float64)
-    slope_claimed = float(np.sum(gradient.astype(np.float64) * direction))
-    rounding_of_g = ROUNDING_ULPS * _rounding_unit(gradient.dtype, float(np.sum(np.abs(gradient * direction))))
-    rounding_of_f = ROUNDING_ULPS * np.finfo(_reference_dtype(f, point)).eps
-    steps = max(1.0, float(np.max(np.abs(x)))) / 8 * 0.5 ** np.arange(40)
-    usable_steps, remainders = [], []
-    for t in steps:
-        f_at_y = scalar_value(f, x + t * direction)
-        remainder = abs(f_at_y - f_at_x - t * slope_claimed)
-        if remainder > 100 * (rounding_of_f * max(abs(f_at_x), abs(f_at_y)) + t * rounding_of_g):
-            usable_steps.append(t)
-            remainders.append(remainder)
-    usable_steps, remainders = np.array(usable_steps), np.array(remainders)
-    if len(usable_steps) < 3:
-        return TaylorReport(True, math.nan, usable_steps, remainders, direction)
-    slope = float(np.polyfit(np.log(usable_steps[-4:]), np.log(remainders[-4:]), 1)[0])
-    return TaylorReport(slope >= 1.5, slope, usable_steps, remainders, direction)

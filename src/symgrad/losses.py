@@ -3,15 +3,15 @@
 The code that runs is the code SymPy generated from the derivations in :mod:`symgrad.objectives`,
 in two levels (see :mod:`symgrad.objectives.linear_layer`):
 
-1. per example: the C scores s = W x_i and the one-hot label -> (L_i, dL_i/ds), vectorized over the
-   batch by evaluating the lambdified expressions on the rows of the scores S^T (C, N);
+1. per example: L_i and dL_i/ds for every example and class at once, on the scores S^T (C, N) and one-hot
+   labels T (C, N): the loss is derived in index notation for a symbolic number of classes and compiled
+   on the class axis (:mod:`symgrad.class_axis`), so a handful of array operations serve any C;
 2. per batch: L = 1/N sum_i L_i + lambda sum(W^2) and dL/dW = 1/N G X + 2 lambda W, where G (C, N)
    stacks dL_i/ds: two matrix products, S = X W^T and G X, carry the O(N C D) work.
 
-Each generated function is built once per (loss, number of classes) and cached. For C = 2 ... 10 the
-generated modules ship in ``symgrad/_generated`` (kept identical to what the derivations generate today by
-a test), so these functions run without importing SymPy; other C are generated on first use.
-:func:`per_example_source` returns the module text that runs.
+Each generated function is built once and cached. The generated modules ship in ``symgrad/_generated``
+(kept identical to what the derivations generate today by a test), so these functions run without
+importing SymPy. :func:`per_example_source` and :func:`linear_layer_source` return the text that runs.
 
 >>> import numpy as np
 >>> W = np.zeros((3, 2)); X = np.ones((4, 2)); y = np.array([0, 1, 2, 0])
@@ -34,55 +34,46 @@ PER_EXAMPLE_LOSSES = CLASSIFIER_LOSSES + ("squared_error",)
 LINEAR_LAYER_KEYS = ("linear_layer_scores", "linear_layer_objective_and_gradient")
 
 
-def _per_example_expressions(loss_name: str, number_of_classes: int):
-    """(lambdify arguments, [L_i, dL_i/ds_0, ..., dL_i/ds_{C-1}]) for one per-example loss."""
+def _per_example_expressions(loss_name: str):
+    """(lambdify arguments, [L_i (1, N), dL_i/ds (C, N)]) of one per-example loss, on the class axis."""
     from symgrad.objectives import softmax, squared_loss, svm_hinge
-    from symgrad.objectives.linear_layer import score_symbols
+    from symgrad.objectives.linear_layer import label_array, score_array
 
-    scores, onehot = score_symbols(number_of_classes)
     if loss_name == "svm_hinge":
-        loss, gradient = svm_hinge.compiled_score_gradient(number_of_classes)
-        return [list(scores), list(onehot), svm_hinge.margin, svm_hinge.kink_value], [loss, *gradient]
+        return [score_array, label_array, svm_hinge.margin, svm_hinge.kink_value], svm_hinge.compiled_loss_and_gradient()
     if loss_name == "softmax_ce":
-        loss, gradient = softmax.compiled_score_gradient(number_of_classes)
-        return [list(scores), list(onehot)], [loss, *gradient]
+        return [score_array, label_array], softmax.compiled_loss_and_gradient()
     if loss_name == "squared_error":
-        error = squared_loss.squared_error
-        return [list(error.variables), list(error.parameters)], [error.objective, *error.gradient]
+        return [score_array, label_array], squared_loss.compiled_loss_and_gradient()
     raise ValueError(f"loss_name: expected one of {PER_EXAMPLE_LOSSES}, got {loss_name!r}")
 
 
-SHIPPED_CLASS_COUNTS = range(2, 11)
-"""Class counts whose generated per-example modules ship in ``symgrad/_generated`` (others are generated on use)."""
-
-
-def per_example_module(loss_name: str, number_of_classes: int) -> str:
+def per_example_module(loss_name: str) -> str:
     """Module text that SymPy generates for :func:`per_example_function` (imports SymPy)."""
     from symgrad.compile import generate_module
 
-    return generate_module(*_per_example_expressions(loss_name, number_of_classes))
+    return generate_module(*_per_example_expressions(loss_name))
 
 
-def per_example_source(loss_name: str, number_of_classes: int) -> str:
+def per_example_source(loss_name: str) -> str:
     """The module text :func:`per_example_function` runs: the shipped copy, or generated now."""
-    return module_text(f"{loss_name}_C{number_of_classes}", lambda: per_example_module(loss_name, number_of_classes))
+    return module_text(loss_name, lambda: per_example_module(loss_name))
 
 
 @functools.lru_cache(maxsize=None)
-def per_example_function(loss_name: str, number_of_classes: int) -> Callable:
-    """The lambdified per-example loss and score gradient, built once per (loss, C).
+def per_example_function(loss_name: str) -> Callable:
+    """The lambdified per-example loss and score gradient of every example and class at once.
 
     Args:
-        loss_name: ``"svm_hinge"``, ``"softmax_ce"`` or ``"squared_error"`` (C = 1).
-        number_of_classes: C.
+        loss_name: ``"svm_hinge"``, ``"softmax_ce"`` or ``"squared_error"``.
 
     Returns:
-        f(S, T, *parameters) -> [L (N,), dL/ds_0 (N,), ..., dL/ds_{C-1} (N,)] for scores S (C, N) and
-        one-hot labels (or regression targets) T (C, N); parameters are Delta and H0 for the SVM.
+        f(S, T, *parameters) -> [L (1, N), dL/dS (C, N)] for scores S (C, N) and one-hot labels (or
+        regression targets) T (C, N), any C; the parameters are Delta and H0 for the SVM.
     """
     if loss_name not in PER_EXAMPLE_LOSSES:
         raise ValueError(f"loss_name: expected one of {PER_EXAMPLE_LOSSES}, got {loss_name!r}")
-    return function_from_module(per_example_source(loss_name, number_of_classes))
+    return function_from_module(per_example_source(loss_name))
 
 
 def linear_layer_modules() -> dict[str, str]:
@@ -118,12 +109,7 @@ def linear_layer_source() -> str:
 
 def shipped_modules() -> dict[str, Callable[[], str]]:
     """Every generated module shipped in ``symgrad/_generated``, by key, with its generator (see symgrad.cache)."""
-    modules = {
-        f"{loss}_C{count}": functools.partial(per_example_module, loss, count)
-        for loss in CLASSIFIER_LOSSES
-        for count in SHIPPED_CLASS_COUNTS
-    }
-    modules["squared_error_C1"] = functools.partial(per_example_module, "squared_error", 1)
+    modules = {loss: functools.partial(per_example_module, loss) for loss in PER_EXAMPLE_LOSSES}
     for key in LINEAR_LAYER_KEYS:
         modules[key] = lambda key=key: linear_layer_modules()[key]
     return modules
@@ -189,7 +175,7 @@ def squared_loss_and_grad(w, X, y):
     if not np.all(np.isfinite(targets)):
         raise ValueError("y: targets must be finite (found NaN or inf)")
     loss, gradient = _linear_layer_loss_and_grad(
-        "squared_error", w[np.newaxis, :], X, targets.astype(dtype, copy=False)[np.newaxis, :], 0.0, ()
+        "squared_error", "w", w[np.newaxis, :], X, targets.astype(dtype, copy=False)[np.newaxis, :], 0.0, ()
     )
     return loss, gradient[0].astype(w.dtype, copy=False)
 
@@ -204,13 +190,17 @@ def _classifier_loss_and_grad(loss_name, W, X, y, reg, parameters):
     dtype = np.result_type(W.dtype, X.dtype)
     onehot = (np.arange(number_of_classes)[:, np.newaxis] == labels).astype(dtype)
     loss, gradient = _linear_layer_loss_and_grad(
-        loss_name, W, X, onehot, _checked_number(reg, "reg", low=0.0), parameters
+        loss_name, "W", W, X, onehot, _checked_number(reg, "reg", low=0.0), parameters
     )
     return loss, gradient.astype(W.dtype, copy=False)
 
 
-def _linear_layer_loss_and_grad(loss_name, W, X, targets, reg, parameters):
-    """Both levels: W (C, D), X (N, D), targets (C, N) in the computing dtype -> (loss, dW (C, D))."""
+def _linear_layer_loss_and_grad(loss_name, weights_name, W, X, targets, reg, parameters):
+    """Both levels: W (C, D), X (N, D), targets (C, N) in the computing dtype -> (loss, dW (C, D)).
+
+    A NaN or inf in W or X always reaches the scores S or the loss (whose lambda sum(W^2) is NaN or inf
+    even at lambda = 0), so W and X are scanned for them only on those error paths.
+    """
     dtype = targets.dtype
     W = W.astype(dtype, copy=False)
     X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
@@ -220,18 +210,20 @@ def _linear_layer_loss_and_grad(loss_name, W, X, targets, reg, parameters):
         # and contiguous rows (a copy of C * N values) run faster than strided ones at every N.
         S = np.ascontiguousarray(scores(W, X)[0].T)
     if not np.all(np.isfinite(S)):
-        # A NaN or inf in X always reaches S (W is finite), so X is scanned only on this error path.
+        _check_finite_weights(W, weights_name)
         if not np.all(np.isfinite(X)):
             raise ValueError("X: inputs must be finite (found NaN or inf)")
         raise ValueError("X: the scores X @ W.T overflow to inf; rescale X or W")
-    per_example = per_example_function(loss_name, W.shape[0])
-    losses, *score_gradients = per_example(S, targets, *(dtype.type(p) for p in parameters))
-    G = np.stack(score_gradients)
-    number_of_examples = X.shape[0]
-    loss, gradient = objective_and_gradient(
-        losses[:, np.newaxis], G, X, W, number_of_examples, dtype.type(reg)
-    )
+    losses, G = per_example_function(loss_name)(S, targets, *(dtype.type(p) for p in parameters))
+    loss, gradient = objective_and_gradient(losses.T, G, X, W, X.shape[0], dtype.type(reg))
+    if not np.isfinite(loss):
+        _check_finite_weights(W, weights_name)
     return float(loss), gradient
+
+
+def _check_finite_weights(W, name: str) -> None:
+    if not np.all(np.isfinite(W)):
+        raise ValueError(f"{name}: must be finite (found NaN or inf)")
 
 
 def _floating_array(value, name: str, ndim: int, axes: str) -> np.ndarray:
@@ -242,8 +234,6 @@ def _floating_array(value, name: str, ndim: int, axes: str) -> np.ndarray:
         raise ValueError(f"{name}: expected a {ndim}-D array {axes}, got shape {array.shape}")
     if 0 in array.shape:
         raise ValueError(f"{name}: expected a non-empty array {axes}, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name}: must be finite (found NaN or inf)")
     return array
 
 

@@ -17,7 +17,8 @@ products that print as two BLAS calls.
 
 import sympy as sp
 
-from symgrad.derivation import is_identically_zero
+from symgrad.class_axis import at_class_count, index_gradient, to_class_axis
+from symgrad.derivation import is_identically_zero, pin_heaviside
 
 classes, features, examples = sp.symbols("C D N", integer=True, positive=True)
 weights = sp.MatrixSymbol("W", classes, features)
@@ -37,6 +38,47 @@ def score_symbols(number_of_classes: int) -> tuple[tuple[sp.Symbol, ...], tuple[
     scores = sp.symbols(f"s0:{number_of_classes}", real=True)
     onehot = sp.symbols(f"t0:{number_of_classes}", real=True)
     return scores, onehot
+
+
+score_family = sp.IndexedBase("s", real=True)
+label_family = sp.IndexedBase("t", real=True)
+"""One example's scores s[j] and one-hot label t[j] = 1(j = y), for a symbolic number of classes C."""
+
+class_index, summed_class, correct_class = sp.symbols("k j c", integer=True, nonnegative=True)
+"""k: the class a derivative is taken for; j, c: summation indices over the classes 0 ... C - 1."""
+
+score_array, label_array = sp.symbols("S T", real=True)
+"""The arrays (C, N) that hold s[j] and t[j] of a whole batch, one column per example
+(see :mod:`symgrad.class_axis`)."""
+
+
+def class_sum(term: sp.Expr, index: sp.Symbol = summed_class) -> sp.Expr:
+    """sum_{index = 0}^{C - 1} term."""
+    return sp.Sum(term, (index, 0, classes - 1))
+
+
+def index_score_gradient(loss: sp.Expr, kink_value=None) -> sp.Expr:
+    """dL/ds[k] of one example's loss in index form (symbolic C), derived by SymPy.
+
+    Args:
+        loss: L(s, t) in ``score_family``, ``label_family`` and sums over the classes.
+        kink_value: the value given to every ``Heaviside`` at 0, if the derivative has any.
+    """
+    gradient = index_gradient(loss, score_family, class_index, classes)
+    return gradient if kink_value is None else pin_heaviside(gradient, kink_value)
+
+
+def on_class_axis(expr: sp.Expr) -> sp.Expr:
+    """An index-form expression as array operations on S and T (C, N) (see :mod:`symgrad.class_axis`)."""
+    return to_class_axis(expr, {score_family: score_array, label_family: label_array}, classes)
+
+
+def written_out(expr: sp.Expr, number_of_classes: int, at_class: int | None = None) -> sp.Expr:
+    """An index-form expression for C = ``number_of_classes``, in the symbols of :func:`score_symbols`,
+    at class k = ``at_class`` when it has the free index k."""
+    scores, onehot = score_symbols(number_of_classes)
+    families = {score_family: scores, label_family: onehot}
+    return at_class_count(expr, classes, number_of_classes, families, class_index, at_class)
 
 
 batch_scores = inputs * weights.T

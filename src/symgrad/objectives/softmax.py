@@ -10,13 +10,27 @@ overflows. The compiled form is the log-sum-exp form, proved equal to the lectur
     L_i = log sum_j e^{s_j} - s_y
 
 because the lecture's ratio e^{s_y} / sum_j e^{s_j} underflows to 0 when s_y is far below the maximum
-(log 0 = -inf), while log-sum-exp at the shifted scores stays finite.
+(log 0 = -inf), while log-sum-exp at the shifted scores stays finite. It is written in index notation
+for a symbolic number of classes, differentiated by s[k] and compiled on the class axis
+(:mod:`symgrad.class_axis`), the shift being the class maximum.
 """
 
 import sympy as sp
 
+from symgrad.class_axis import ClassMax
 from symgrad.derivation import Derivation, is_identically_zero
-from symgrad.objectives.linear_layer import score_symbols
+from symgrad.objectives.linear_layer import (
+    class_sum,
+    correct_class,
+    index_score_gradient,
+    label_family,
+    on_class_axis,
+    score_array,
+    score_family,
+    score_symbols,
+    summed_class,
+    written_out,
+)
 from symgrad.registry import register
 
 
@@ -79,19 +93,37 @@ def prove_shift_invariance_index_form() -> bool:
     return is_identically_zero(sp.expand_log(loss(shift) - loss(0), force=True))
 
 
-def compiled_score_gradient(number_of_classes: int) -> tuple[sp.Expr, list[sp.Expr]]:
-    """Loss and derived dL_i/ds_k of the log-sum-exp form, evaluated at the shifted scores s - max(s).
+def index_log_sum_exp_loss() -> sp.Expr:
+    """L_i = log sum_j e^{s[j]} - sum_c t[c] s[c] in index notation, symbolic C."""
+    correct_score = class_sum(label_family[correct_class] * score_family[correct_class], correct_class)
+    return sp.log(class_sum(sp.exp(score_family[summed_class]))) - correct_score
 
-    Returns (L_i, [dL_i/ds_0, ..., dL_i/ds_{C-1}]) in the symbols of
-    :func:`symgrad.objectives.linear_layer.score_symbols`; equal to the unshifted values by
-    :func:`prove_shift_invariance`.
-    """
+
+def index_log_sum_exp_gradient() -> sp.Expr:
+    """dL_i/ds[k] of :func:`index_log_sum_exp_loss` as SymPy derives it: e^{s[k]} / sum_j e^{s[j]} - t[k]."""
+    return index_score_gradient(index_log_sum_exp_loss())
+
+
+def prove_index_form(number_of_classes: int = 3) -> bool:
+    """Prove that the index form (symbolic C), written out for C classes, is the log-sum-exp loss and
+    its gradient the lecture's p_k - t_k, for every real s and t."""
     scores, onehot = score_symbols(number_of_classes)
-    loss = cross_entropy_log_sum_exp(scores, onehot)
-    gradient = [sp.diff(loss, s) for s in scores]
-    maximum = sp.Max(*scores)
-    shifted = {s: s - maximum for s in scores}
-    return loss.xreplace(shifted), [g.xreplace(shifted) for g in gradient]
+    lecture_gradient = softmax_lecture_score_gradient(scores, onehot)
+    differences = [written_out(index_log_sum_exp_loss(), number_of_classes) - cross_entropy_log_sum_exp(scores, onehot)]
+    differences += [
+        written_out(index_log_sum_exp_gradient(), number_of_classes, k) - lecture_gradient[k]
+        for k in range(number_of_classes)
+    ]
+    return all(is_identically_zero(d) for d in differences)
+
+
+def compiled_loss_and_gradient() -> tuple[sp.Expr, sp.Expr]:
+    """What is compiled: L_i (1, N) and dL_i/ds (C, N) as array expressions in S, T (C, N), at the
+    shifted scores S - max_j S[j] (``ClassMax``); equal to the unshifted values by the shift invariance
+    (:func:`prove_shift_invariance`, :func:`prove_shift_invariance_index_form`)."""
+    shifted = {score_array: score_array - ClassMax(score_array)}
+    loss = on_class_axis(index_log_sum_exp_loss()).xreplace(shifted)
+    return loss, on_class_axis(index_log_sum_exp_gradient()).xreplace(shifted)
 
 
 _scores, _onehot = score_symbols(3)

@@ -17,13 +17,26 @@ The compiled form sums over every class and subtracts the j = y_i term, max(0, D
     L_i = sum_j max(0, m_j) - max(0, Delta),    dL_i/ds_k = 1(m_k > 0) - t_k sum_j 1(m_j > 0)
 
 which equals the lecture's at every one-hot t (proved by :func:`prove_all_classes_form`) and whose
-gradient shares one sum across the classes: O(C) work per example instead of O(C^2).
+gradient shares one sum across the classes: O(C) work per example instead of O(C^2). It is written in
+index notation for a symbolic number of classes (s[j], t[j], sums over j = 0 ... C - 1), differentiated
+by s[k], and compiled on the class axis (:mod:`symgrad.class_axis`): one generated text for every C.
 """
 
 import sympy as sp
 
+from symgrad.class_axis import drop_range_guards
 from symgrad.derivation import Derivation, is_identically_zero, pin_heaviside
-from symgrad.objectives.linear_layer import score_symbols
+from symgrad.objectives.linear_layer import (
+    class_sum,
+    correct_class,
+    index_score_gradient,
+    label_family,
+    on_class_axis,
+    score_family,
+    score_symbols,
+    summed_class,
+    written_out,
+)
 from symgrad.registry import register
 
 margin = sp.Symbol("Delta", real=True)
@@ -46,11 +59,6 @@ def hinge_loss(scores, onehot) -> sp.Expr:
     return sum((1 - t) * sp.Max(0, m) for t, m in zip(onehot, margins(scores, onehot)))
 
 
-def hinge_loss_all_classes(scores, onehot) -> sp.Expr:
-    """L_i = sum_j max(0, m_j) - max(0, Delta): the j = y term (m_y = Delta) added and taken away."""
-    return sum(sp.Max(0, m) for m in margins(scores, onehot)) - sp.Max(0, margin)
-
-
 def hinge_lecture_score_gradient(scores, onehot) -> list[sp.Expr]:
     """dL_i/ds_k as the lecture writes it: eq. 16 when t_k = 0, eq. 15 when t_k = 1."""
     indicators = [indicator(m) for m in margins(scores, onehot)]
@@ -58,31 +66,37 @@ def hinge_lecture_score_gradient(scores, onehot) -> list[sp.Expr]:
     return [t * (-missed_margins) + (1 - t) * h for t, h in zip(onehot, indicators)]
 
 
-def compiled_score_gradient(number_of_classes: int) -> tuple[sp.Expr, list[sp.Expr]]:
-    """Loss and derived dL_i/ds_k of the all-classes form, collected in t so that CSE shares sum_j 1(m_j > 0).
+def index_hinge_loss() -> sp.Expr:
+    """The all-classes form in index notation, symbolic C: sum_j max(0, s[j] - sum_c t[c] s[c] + Delta) - max(0, Delta)."""
+    correct_score = class_sum(label_family[correct_class] * score_family[correct_class], correct_class)
+    return class_sum(sp.Max(0, score_family[summed_class] - correct_score + margin)) - sp.Max(0, margin)
 
-    Returns (L_i, [dL_i/ds_0, ..., dL_i/ds_{C-1}]) in the symbols of :func:`score_symbols`,
-    ``Delta`` and ``H0``.
-    """
-    scores, onehot = score_symbols(number_of_classes)
-    loss = hinge_loss_all_classes(scores, onehot)
-    gradient = [sp.collect(sp.expand(sp.diff(loss, s)), onehot) for s in scores]
-    return loss, [pin_heaviside(g, kink_value) for g in gradient]
+
+def index_hinge_gradient() -> sp.Expr:
+    """dL_i/ds[k] of :func:`index_hinge_loss` as SymPy derives it (symbolic C):
+    1(m_k > 0) - t[k] sum_j 1(m_j > 0), the indicator's value at 0 being ``H0``."""
+    return index_score_gradient(index_hinge_loss(), kink_value)
+
+
+def compiled_loss_and_gradient() -> tuple[sp.Expr, sp.Expr]:
+    """What is compiled: L_i (1, N) and dL_i/ds (C, N) as array expressions in S, T (C, N), Delta and H0."""
+    return on_class_axis(index_hinge_loss()), on_class_axis(index_hinge_gradient())
 
 
 def prove_all_classes_form(number_of_classes: int = 3) -> bool:
-    """Prove that the compiled form's loss and gradient equal the lecture's at every label y (t = e_y)."""
+    """Prove that the compiled form's loss and gradient, written out for C classes, equal the lecture's
+    at every label y (t = e_y)."""
     scores, onehot = score_symbols(number_of_classes)
     lecture_loss = hinge_loss(scores, onehot)
     lecture_gradient = hinge_lecture_score_gradient(scores, onehot)
-    loss, gradient = compiled_score_gradient(number_of_classes)
+    loss = written_out(index_hinge_loss(), number_of_classes)
+    gradient = [written_out(index_hinge_gradient(), number_of_classes, k) for k in range(number_of_classes)]
     for label in range(number_of_classes):
         at_label = {t: int(c == label) for c, t in enumerate(onehot)}
         differences = [loss - lecture_loss] + [g - l for g, l in zip(gradient, lecture_gradient)]
         if not all(is_identically_zero(d.subs(at_label)) for d in differences):
             return False
     return True
-
 
 
 def prove_index_form() -> bool:
@@ -109,13 +123,6 @@ def prove_index_form() -> bool:
     equation_16 = sp.Heaviside(index_margin(k)) * x[m]
     valid_indices = {k, m, label, number_of_classes, number_of_features}
 
-    def drop_range_guards(expr):
-        def first_branch(*pieces):
-            (value, condition), *_ = pieces
-            return value if condition.free_symbols <= valid_indices else sp.Piecewise(*pieces)
-
-        return expr.replace(sp.Piecewise, first_branch)
-
     def split_class_sums(expr):
         return expr.replace(
             lambda e: isinstance(e, sp.Sum) and e.limits[0][0] == j,
@@ -124,7 +131,7 @@ def prove_index_form() -> bool:
 
     def evaluate(expr, case):
         for _ in range(3):
-            expr = case(drop_range_guards(split_class_sums(expr).doit()))
+            expr = case(drop_range_guards(split_class_sums(expr).doit(), valid_indices))
         return expr
 
     def correct_row(expr):
