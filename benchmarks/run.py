@@ -10,7 +10,7 @@ then cold start (import + first gradient, in a fresh interpreter), derivation ti
 derivation, and the cost of a full finite-difference gradient check against the directional one.
 
     python benchmarks/run.py                 # full run, writes BENCHMARKS.md
-    python benchmarks/run.py --quick         # small sizes, prints only (used by the test suite)
+    python benchmarks/run.py --quick         # small sizes, prints only (tests/test_benchmarks.py runs it)
 """
 
 from __future__ import annotations
@@ -323,7 +323,18 @@ def main() -> None:
             "rounds. Every implementation's loss and gradient were checked against the NumPy reference first.",
             "",
         ]
-        (REPOSITORY / "BENCHMARKS.md").write_text("\n".join(header) + table + "\n")
+        document = "\n".join(header) + "\n" + table + "\n"
+        try:
+            from dask_scaling import MEMORY_BUDGET, scaling_table
+        except ImportError:
+            print("dask not installed: no Dask scaling table")
+        else:
+            print("Dask scaling ...", flush=True)
+            document += "\n".join(["", "## Dask: two workers against NumPy at growing N", "",
+                                   f"`python benchmarks/dask_scaling.py` (float32, D = 1025, C = 10, softmax; memory budget "
+                                   f"{MEMORY_BUDGET // 2**20} MiB for the chunks of X, read from disk on every call):", "",
+                                   scaling_table((16_000, 64_000, 256_000), 1025, 10, 5), ""])
+        (REPOSITORY / "BENCHMARKS.md").write_text(document)
         print("wrote BENCHMARKS.md")
 
 

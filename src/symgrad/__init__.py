@@ -25,6 +25,10 @@ _PUBLIC_NAMES = {
     "svm_loss_and_grad": "symgrad.losses",
     "softmax_loss_and_grad": "symgrad.losses",
     "squared_loss_and_grad": "symgrad.losses",
+    # backends: JAX (jitted) and Dask (chunked data, clusters)
+    "loss_and_grad_function": "symgrad.backends",
+    "jax_loss_and_grad": "symgrad.jax_backend",
+    "read_npy_in_chunks": "symgrad.dask_backend",
     # verification engine
     "check_gradient": "symgrad.checking",
     "assert_gradient": "symgrad.checking",

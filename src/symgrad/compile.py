@@ -15,14 +15,15 @@ from typing import Callable
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.numpy import JaxPrinter, NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symgrad.cache import function_from_module
 
 
-class SymgradNumPyPrinter(NumPyPrinter):
-    """NumPy printer whose output keeps float32 in float32.
+class _ArrayModulePrinting:
+    """Printer methods shared by the NumPy and JAX printers, written against ``self._module`` (``numpy``,
+    ``jax.numpy``), for output that keeps float32 in float32.
 
     ``Heaviside(z, H0)`` prints as ``heaviside(z, H0)`` (SymPy's default is a ``select`` with integer
     choices, which upcasts float32 to float64). A scaled matrix product ``c*A*B`` prints as
@@ -30,9 +31,13 @@ class SymgradNumPyPrinter(NumPyPrinter):
     for tr(A A^T)).
     """
 
+    def _array_function(self, name: str) -> str:
+        """``name`` in the printer's array module, fully qualified: ``numpy.sum``, ``jax.numpy.sum``."""
+        return self._module_format(f"{self._module}.{name}")
+
     def _print_Heaviside(self, expr):
         z, kink_value = expr.args
-        return f"{self._module_format('numpy.heaviside')}({self._print(z)}, {self._print(kink_value)})"
+        return f"{self._array_function('heaviside')}({self._print(z)}, {self._print(kink_value)})"
 
     def _print_MatMul(self, expr):
         """``c * (A @ B)``; SymPy's default ``(A).dot(B).dot(c)`` upcasts float32 when c is a float.
@@ -44,7 +49,7 @@ class SymgradNumPyPrinter(NumPyPrinter):
         matrices = list(matrices)
         if len(matrices) > 1 and isinstance(matrices[0], sp.OneMatrix) and matrices[0].shape[0] == 1:
             rest = sp.MatMul(*matrices[1:]) if len(matrices) > 2 else matrices[1]
-            product = f"{self._module_format('numpy.sum')}({self._print(rest)}, axis=0, keepdims=True)"
+            product = f"{self._array_function('sum')}({self._print(rest)}, axis=0, keepdims=True)"
         else:
             product = "(" + " @ ".join(self.parenthesize(m, PRECEDENCE["Mul"]) for m in matrices) + ")"
         if coefficient == 1:
@@ -57,25 +62,71 @@ class SymgradNumPyPrinter(NumPyPrinter):
         factors = expr.arg.args if isinstance(expr.arg, sp.MatMul) else ()
         if len(factors) == 2 and factors[1] == factors[0].T:
             matrix = self._print(factors[0])
-            return f"{self._module_format('numpy.vdot')}({matrix}, {matrix})"
-        return f"{self._module_format('numpy.trace')}({self._print(expr.arg)})"
+            return f"{self._array_function('vdot')}({matrix}, {matrix})"
+        return f"{self._array_function('trace')}({self._print(expr.arg)})"
+
+
+class SymgradNumPyPrinter(_ArrayModulePrinting, NumPyPrinter):
+    """NumPy printer whose output keeps float32 in float32 (see :class:`_ArrayModulePrinting`)."""
+
+
+class SymgradJaxPrinter(_ArrayModulePrinting, JaxPrinter):
+    """JAX printer (``jax.numpy``) with the same customisations as :class:`SymgradNumPyPrinter`, and
+    ``Max``/``Min`` printed as nested ``maximum``/``minimum`` calls.
+
+    SymPy prints ``Max(0, x)`` as ``functools.reduce(jax.numpy.maximum, [0, x])``, a Python-level fold
+    over a list; ``jax.numpy.maximum(0, x)`` is the same elementwise maximum (a scalar broadcasts against
+    an array), traced as one operation and with no ``functools`` import.
+    """
+
+    def _nested(self, name: str, args) -> str:
+        function = self._array_function(name)
+        printed = self._print(args[0])
+        for arg in args[1:]:
+            printed = f"{function}({printed}, {self._print(arg)})"
+        return printed
+
+    def _print_Max(self, expr):
+        return self._nested("maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._nested("minimum", expr.args)
+
+
+_PRINTER_SETTINGS = {"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True}
 
 
 def numpy_printer() -> SymgradNumPyPrinter:
     """A printer with fully qualified names (``numpy.exp``), so generated text says what it imports."""
-    return SymgradNumPyPrinter(
-        {"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True}
-    )
+    return SymgradNumPyPrinter(dict(_PRINTER_SETTINGS))
 
 
-def generate_module(arguments, expressions) -> str:
+def jax_printer() -> SymgradJaxPrinter:
+    """A JAX printer with fully qualified names (``jax.numpy.exp``), like :func:`numpy_printer`."""
+    return SymgradJaxPrinter(dict(_PRINTER_SETTINGS))
+
+
+PRINTERS = {"numpy": numpy_printer, "jax": jax_printer}
+"""Backend name -> function returning a fresh printer for :func:`generate_module`."""
+
+
+def generate_module(arguments, expressions, backend: str = "numpy") -> str:
     """Python module text for the expressions, as ``sympy.lambdify`` (with CSE) prints them.
 
     The text imports what the printer used and defines ``_lambdifygenerated(*arguments)``, returning the
     list of expression values. lambdify names a list argument ``_Dummy_<counter>``; those names are
     renumbered in order of appearance so the same derivation always gives the same text.
+
+    Args:
+        arguments: the symbols (or matrix symbols) of the function's parameters, in order.
+        expressions: the expressions whose values the function returns, as a list.
+        backend: ``"numpy"`` (:class:`SymgradNumPyPrinter`) or ``"jax"`` (:class:`SymgradJaxPrinter`,
+            text calling ``jax.numpy``). Printing needs neither JAX nor a GPU; only running the text does.
     """
-    printer = numpy_printer()
+    if backend not in PRINTERS:
+        raise ValueError(f"backend: expected one of {sorted(PRINTERS)}, got {backend!r}")
+    printer = PRINTERS[backend]()
+    # The namespace lambdify builds from ``modules`` is not used: the text is executed again, by its own imports.
     function = sp.lambdify(
         list(arguments), list(expressions), modules="numpy", printer=printer, cse=True, docstring_limit=0
     )

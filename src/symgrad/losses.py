@@ -121,7 +121,8 @@ def svm_loss_and_grad(W, X, y, reg: float = 0.0, delta: float = 1.0, kink_value:
 
     Args:
         W: weights (C, D), C >= 2, floating; one row per class.
-        X: inputs (N, D), one example per row (bias trick: a column of ones).
+        X: inputs (N, D), one example per row (bias trick: a column of ones); a NumPy array, or a Dask array
+            chunked over rows (then evaluated by :mod:`symgrad.dask_backend`, reading each chunk once).
         y: labels (N,), integers in [0, C).
         reg: L2 strength lambda >= 0.
         delta: margin Delta.
@@ -143,7 +144,7 @@ def softmax_loss_and_grad(W, X, y, reg: float = 0.0):
 
     Args:
         W: weights (C, D), C >= 2, floating.
-        X: inputs (N, D).
+        X: inputs (N, D), a NumPy array or a Dask array chunked over rows (as for :func:`svm_loss_and_grad`).
         y: labels (N,), integers in [0, C).
         reg: L2 strength lambda >= 0.
 
@@ -181,6 +182,10 @@ def squared_loss_and_grad(w, X, y):
 
 
 def _classifier_loss_and_grad(loss_name, W, X, y, reg, parameters):
+    if is_dask_array(X):
+        from symgrad.dask_backend import classifier_loss_and_grad
+
+        return classifier_loss_and_grad(loss_name, W, X, y, _checked_number(reg, "reg", low=0.0), parameters)
     W = _floating_array(W, "W", ndim=2, axes="(C, D)")
     number_of_classes, number_of_features = W.shape
     if number_of_classes < 2:
@@ -204,7 +209,7 @@ def _linear_layer_loss_and_grad(loss_name, weights_name, W, X, targets, reg, par
     dtype = targets.dtype
     W = W.astype(dtype, copy=False)
     X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
-    scores, objective_and_gradient = linear_layer_functions()
+    scores, _ = linear_layer_functions()
     with np.errstate(over="ignore", invalid="ignore"):
         # X W^T is the faster orientation of the product; the per-example code reads one class per row,
         # and contiguous rows (a copy of C * N values) run faster than strided ones at every N.
@@ -214,16 +219,36 @@ def _linear_layer_loss_and_grad(loss_name, weights_name, W, X, targets, reg, par
         if not np.all(np.isfinite(X)):
             raise ValueError("X: inputs must be finite (found NaN or inf)")
         raise ValueError("X: the scores X @ W.T overflow to inf; rescale X or W")
-    losses, G = per_example_function(loss_name)(S, targets, *(dtype.type(p) for p in parameters))
-    loss, gradient = objective_and_gradient(losses.T, G, X, W, X.shape[0], dtype.type(reg))
+    loss, gradient = evaluate_after_scores(loss_name, S, targets, X, W, reg, parameters)
     if not np.isfinite(loss):
         _check_finite_weights(W, weights_name)
     return float(loss), gradient
 
 
+def evaluate_after_scores(loss_name, S, targets, X, W, reg, parameters):
+    """The generated code after the scores, for NumPy arrays or lazily for Dask arrays.
+
+    Args:
+        S: scores (C, N); targets: one-hot labels or regression targets (C, N), in the computing dtype;
+        X: (N, D); W: (C, D); reg: lambda; parameters: the per-example parameters (Delta, H0 for the SVM).
+
+    Returns:
+        [loss (scalar), dL/dW (C, D)].
+    """
+    dtype = targets.dtype
+    losses, G = per_example_function(loss_name)(S, targets, *(dtype.type(p) for p in parameters))
+    _, objective_and_gradient = linear_layer_functions()
+    return objective_and_gradient(losses.T, G, X, W, X.shape[0], dtype.type(reg))
+
+
 def _check_finite_weights(W, name: str) -> None:
     if not np.all(np.isfinite(W)):
         raise ValueError(f"{name}: must be finite (found NaN or inf)")
+
+
+def is_dask_array(value) -> bool:
+    """True for a ``dask.array.Array`` (checked without importing Dask)."""
+    return type(value).__module__.split(".")[0] == "dask" and hasattr(value, "chunks")
 
 
 def _floating_array(value, name: str, ndim: int, axes: str) -> np.ndarray:

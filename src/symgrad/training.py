@@ -10,16 +10,22 @@ loss = mean data loss + reg * sum(W**2), dW shaped like W. Each returns a :class
 4. mini-batch descent:     W <- W - alpha_k * grad L_B(W)                 B = 256 examples, without
                                                                           replacement within an epoch
 5. stochastic descent:     mini-batch descent with B = 1
+
+X may also be a Dask array chunked over rows (for instance :func:`symgrad.read_npy_in_chunks` of a file larger
+than memory): the compiled losses then evaluate chunk by chunk (:mod:`symgrad.dask_backend`), mini-batches are
+cut from one chunk at a time (:func:`chunk_minibatches`), and the training accuracy is computed chunk by chunk.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from symgrad.losses import is_dask_array
 from symgrad.optimize import step_size_rule
 
 ACCURACY_POINTS = 20  # training accuracy is measured about this many times per run (and at the end)
@@ -69,7 +75,8 @@ def predict(W, X) -> np.ndarray:
     X = _matrix(X, "X")
     if X.shape[1] != W.shape[1]:
         raise ValueError(f"X: has {X.shape[1]} features per example, W has {W.shape[1]} (W is (C, D), X is (N, D))")
-    return np.argmax(X @ W.T, axis=1)
+    predictions = np.argmax(X @ W.T, axis=1)
+    return predictions.compute() if is_dask_array(predictions) else predictions
 
 
 def accuracy(W, X, y) -> float:
@@ -208,8 +215,31 @@ def full_batch_gradient_descent(
     """
     X, y, shape, rng = _problem(loss_and_grad, X, y, num_classes, rng)
     W = _start(W0, shape, weight_scale, X.dtype, rng)
-    every_step_all_rows = itertools.repeat(slice(None))
+    every_step_all_rows = itertools.repeat((X, y))
     return _descend("gradient descent", loss_and_grad, X, y, every_step_all_rows, learning_rate, steps, W, reg, progress)
+
+
+def chunk_minibatches(X, y, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Endless mini-batches (X_B, y_B) of a Dask X chunked over rows, read one chunk at a time.
+
+    Each epoch visits the chunks in a random order; each chunk is read into memory once, its rows permuted and
+    cut into ceil(rows / batch_size) batches of nearly equal size. So every example is used once per epoch and
+    the data is read from its source once per epoch, whatever its size; a batch never mixes two chunks.
+
+    Args:
+        X: Dask array (N, D); y: NumPy labels (N,); batch_size >= 1; rng: the source of the permutations.
+
+    Yields:
+        X_B (B, D) and y_B (B,) NumPy arrays, B <= batch_size.
+    """
+    bounds = np.cumsum((0,) + X.chunks[0])
+    while True:
+        for block in rng.permutation(len(X.chunks[0])):
+            rows = X.blocks[block].compute()
+            labels = y[bounds[block] : bounds[block + 1]]
+            order = rng.permutation(len(rows))
+            for batch in np.array_split(order, math.ceil(len(rows) / batch_size)):
+                yield rows[batch], labels[batch]
 
 
 def minibatch_gradient_descent(
@@ -230,7 +260,8 @@ def minibatch_gradient_descent(
     """Strategy 4: W <- W - alpha_k * grad L_B(W), each batch B drawn by :func:`minibatch_indices`.
 
     Args as :func:`full_batch_gradient_descent`, plus batch_size in 1 ... N. An epoch is ceil(N / batch_size)
-    steps; every example appears once per epoch.
+    steps; every example appears once per epoch. For a Dask X the batches come from
+    :func:`chunk_minibatches` (one chunk in memory at a time).
 
     Returns:
         :class:`TrainingHistory` with losses (K,) of each step's batch, accuracies on all of (X, y).
@@ -241,7 +272,10 @@ def minibatch_gradient_descent(
         raise ValueError(f"batch_size: {batch_size} exceeds the {len(X)} examples in X")
     name = "stochastic gradient descent" if batch_size == 1 else f"mini-batch gradient descent (B = {batch_size})"
     W = _start(W0, shape, weight_scale, X.dtype, rng)
-    batches = minibatch_indices(len(X), batch_size, rng)
+    if is_dask_array(X):
+        batches = chunk_minibatches(X, y, batch_size, rng)
+    else:
+        batches = ((X[rows], y[rows]) for rows in minibatch_indices(len(X), batch_size, rng))
     return _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress)
 
 
@@ -253,7 +287,7 @@ def stochastic_gradient_descent(loss_and_grad: Callable, X, y, **options) -> Tra
 
 
 def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress) -> TrainingHistory:
-    """The descent loop shared by strategies 3-5; ``batches`` yields the rows (indices or slice) of each step."""
+    """The descent loop shared by strategies 3-5; ``batches`` yields each step's (X_B, y_B)."""
     _check_count(steps, "steps")
     _check_nonnegative(reg, "reg")
     rule = step_size_rule(learning_rate, steps)
@@ -261,8 +295,8 @@ def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, p
     rates = []
     with _Progress(steps, name, progress) as bar:
         for k in range(steps):
-            rows = next(batches)
-            loss, gradient = loss_and_grad(W, X[rows], y[rows], reg=reg)
+            batch_inputs, batch_labels = next(batches)
+            loss, gradient = loss_and_grad(W, batch_inputs, batch_labels, reg=reg)
             rates.append(rule(k, W, gradient))
             W = (W - rates[-1] * gradient).astype(X.dtype, copy=False)
             recorder.record(k, float(loss), W)
@@ -328,9 +362,10 @@ def _problem(loss_and_grad, X, y, num_classes, rng):
     X = _matrix(X, "X")
     if len(X) == 0:
         raise ValueError("X: needs at least one example")
-    if not np.all(np.isfinite(X)):
+    # A Dask X stays on disk or on its cluster: loss_and_grad checks its values as it reads them.
+    if not is_dask_array(X) and not np.all(np.isfinite(X)):
         raise ValueError("X: contains NaN or infinite values")
-    y = np.asarray(y)
+    y = np.asarray(y.compute() if is_dask_array(y) else y)
     if y.shape != (len(X),) or not (np.issubdtype(y.dtype, np.integer) and y.dtype != bool):
         raise ValueError(f"y: expected {len(X)} integer labels, one per row of X, got {y.dtype} of shape {y.shape}")
     if num_classes is None:
@@ -344,8 +379,9 @@ def _problem(loss_and_grad, X, y, num_classes, rng):
 
 
 def _matrix(array, name: str) -> np.ndarray:
-    """``array`` as a 2-D floating array (integers become float64); TypeError/ValueError naming it."""
-    array = np.asarray(array)
+    """``array`` as a 2-D floating array (integers become float64; a Dask array stays lazy); TypeError/ValueError
+    naming it."""
+    array = array if is_dask_array(array) else np.asarray(array)
     if not (np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array)):
         raise TypeError(f"{name}: expected a real numeric array, got dtype {array.dtype}")
     if array.ndim != 2:

@@ -1,0 +1,173 @@
+"""JAX backend: the classifier losses of :mod:`symgrad.losses`, printed for ``jax.numpy`` and run under ``jax.jit``.
+
+The concept: a derivation is printed, not re-implemented. The same SymPy expressions that the NumPy backend
+compiles (the per-example loss and score gradient on the class axis, ``losses._per_example_expressions``, and the
+batch level of :mod:`symgrad.objectives.linear_layer`: S = X W^T, L = 1/N sum_i L_i + lambda sum(W^2),
+dL/dW = 1/N G X + 2 lambda W) go through ``sympy.lambdify`` with :class:`symgrad.compile.SymgradJaxPrinter`
+instead of the NumPy printer. The three generated functions are composed into one Python function
+
+    W (C, D), X (N, D), y (N,) -> S^T = (X W^T)^T (C, N), one-hot T (C, N)
+                               -> [L_i (1, N), G = dL_i/ds (C, N)]          (per example, on the class axis)
+                               -> [L, dL/dW (C, D)]                          (batch level)
+
+which ``jax.jit`` traces and compiles once per loss and input shape and dtype. Because the printed text is the
+derivation, the JAX and NumPy backends agree to rounding (:func:`jax_module_text` shows the text that runs).
+
+Building a loss enables JAX's ``jax_enable_x64`` flag for the whole process: without it JAX silently computes
+float64 input in float32. JAX is an optional dependency (``pip install 'symgrad[jax]'``) and is imported only
+when a loss is built; building also imports SymPy to print the expressions (about a second, once per loss).
+
+Example (needs JAX)::
+
+    from symgrad.jax_backend import jax_loss_and_grad
+    svm = jax_loss_and_grad("svm_hinge")
+    loss, dW = svm(W, X, y, reg=1e-3, delta=1.0)     # W (C, D), X (N, D), y (N,) -> float, dW (C, D)
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import numpy as np
+
+from symgrad.cache import function_from_module
+from symgrad.losses import (
+    CLASSIFIER_LOSSES,
+    _check_finite_weights,
+    _checked_labels,
+    _checked_number,
+    _floating_array,
+    _input_array,
+)
+
+JAX_INSTALL_HINT = "pip install 'symgrad[jax]'"
+_MODULE_KEYS = ("per_example", "linear_layer_scores", "linear_layer_objective_and_gradient")
+
+
+def _import_jax():
+    """Import JAX, with ``jax_enable_x64`` switched on (float64 stays float64); ImportError naming the extra
+    when JAX is not installed."""
+    try:
+        import jax
+    except ImportError as error:
+        raise ImportError(f"symgrad's JAX backend needs JAX, which is not installed: {JAX_INSTALL_HINT}") from error
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def _checked_loss_name(loss_name) -> str:
+    if loss_name not in CLASSIFIER_LOSSES:
+        raise ValueError(f"loss_name: expected one of {CLASSIFIER_LOSSES}, got {loss_name!r}")
+    return loss_name
+
+
+@functools.lru_cache(maxsize=None)
+def _module_texts(loss_name: str) -> tuple[str, str, str]:
+    """The JAX module text of the per-example level, the scores and the batch objective and gradient."""
+    from symgrad.compile import generate_module
+    from symgrad.losses import _per_example_expressions
+    from symgrad.objectives import linear_layer as layer
+
+    batch_arguments = [layer.per_example_losses, layer.score_gradients, layer.inputs, layer.weights]
+    batch_arguments += [layer.examples, layer.regularization_strength]
+    return (
+        generate_module(*_per_example_expressions(loss_name), backend="jax"),
+        generate_module([layer.weights, layer.inputs], [layer.batch_scores], backend="jax"),
+        generate_module(batch_arguments, [layer.batch_objective, layer.batch_gradient], backend="jax"),
+    )
+
+
+def jax_module_text(loss_name: str) -> str:
+    """The generated ``jax.numpy`` text behind :func:`jax_loss_and_grad` (imports SymPy, not JAX).
+
+    Three modules, one after the other, each defining ``_lambdifygenerated``:
+    ``f(S, T, *parameters) -> [L (1, N), dL/dS (C, N)]`` for scores S and one-hot labels T (C, N);
+    ``f(W, X) -> [X W^T (N, C)]``; and ``f(l (N, 1), G (C, N), X (N, D), W (C, D), N, lambda) -> [L, dL/dW (C, D)]``.
+
+    Args:
+        loss_name: ``"svm_hinge"`` or ``"softmax_ce"``.
+    """
+    return "\n".join(_module_texts(_checked_loss_name(loss_name)))
+
+
+@functools.lru_cache(maxsize=None)
+def _jitted(loss_name: str) -> Callable:
+    """``jax.jit`` of the composed generated functions:
+    (W (C, D), X (N, D), y (N,), lambda, *parameters) -> (L, dL/dW (C, D), whether every score is finite)."""
+    jax = _import_jax()
+    jnp = jax.numpy
+    per_example, scores, objective_and_gradient = (function_from_module(text) for text in _module_texts(loss_name))
+
+    def loss_and_grad(W, X, y, reg, *parameters):
+        S = scores(W, X)[0].T
+        onehot = (jnp.arange(W.shape[0])[:, jnp.newaxis] == y).astype(W.dtype)
+        losses, G = per_example(S, onehot, *parameters)
+        loss, gradient = objective_and_gradient(losses.T, G, X, W, X.shape[0], reg)
+        return loss, gradient, jnp.all(jnp.isfinite(S))
+
+    return jax.jit(loss_and_grad)
+
+
+@functools.lru_cache(maxsize=None)
+def jax_loss_and_grad(loss_name: str) -> Callable:
+    """The classifier loss ``loss_name`` and its weight gradient, generated for ``jax.numpy`` and jitted.
+
+    Building it imports JAX and switches on ``jax_enable_x64`` for the process (otherwise JAX computes float64
+    input in float32 without a word); it is built once per loss, and JAX compiles once per shape and dtype.
+
+    Args:
+        loss_name: ``"svm_hinge"`` (as :func:`symgrad.svm_loss_and_grad`) or ``"softmax_ce"``
+            (as :func:`symgrad.softmax_loss_and_grad`).
+
+    Returns:
+        ``f(W, X, y, reg=0.0, **parameters) -> (loss: float, dW: numpy array (C, D) in W's dtype)`` for weights
+        W (C, D), C >= 2, floating; inputs X (N, D), floating or integer; labels y (N,), integers in [0, C);
+        L2 strength reg >= 0. The parameters are ``delta=1.0`` (margin) and ``kink_value=0.0`` (the hinge's
+        subgradient at a zero margin, in [0, 1]) for ``"svm_hinge"``, none for ``"softmax_ce"``. The arguments
+        are checked as :mod:`symgrad.losses` checks them, and it computes in ``result_type(W, X)``.
+
+    Raises:
+        ImportError: JAX is not installed (``pip install 'symgrad[jax]'``).
+        ValueError: ``loss_name`` is not a classifier loss.
+    """
+    compiled = _jitted(_checked_loss_name(loss_name))
+
+    def classifier_loss_and_grad(W, X, y, reg: float = 0.0, **parameters):
+        W = _floating_array(W, "W", ndim=2, axes="(C, D)")
+        if W.shape[0] < 2:
+            raise ValueError(f"W: a classifier needs at least 2 classes (rows), got shape {W.shape}")
+        X = _input_array(X, W.shape[1], "W (C, D)")
+        labels = _checked_labels(y, X.shape[0], W.shape[0])
+        dtype = np.result_type(W.dtype, X.dtype)
+        values = [_checked_number(reg, "reg", low=0.0), *_checked_parameters(loss_name, parameters)]
+        loss, gradient, scores_are_finite = compiled(
+            W.astype(dtype, copy=False), X.astype(dtype, copy=False), labels, *map(dtype.type, values)
+        )
+        if not scores_are_finite:
+            _check_finite_weights(W, "W")
+            if not np.all(np.isfinite(X)):
+                raise ValueError("X: inputs must be finite (found NaN or inf)")
+            raise ValueError("X: the scores X @ W.T overflow to inf; rescale X or W")
+        loss = float(loss)
+        if not np.isfinite(loss):
+            _check_finite_weights(W, "W")
+        return loss, np.array(gradient, dtype=W.dtype)
+
+    classifier_loss_and_grad.__name__ = classifier_loss_and_grad.__qualname__ = f"jax_{loss_name}_loss_and_grad"
+    classifier_loss_and_grad.__doc__ = (
+        f"JAX {loss_name} loss and gradient: (W (C, D), X (N, D), y (N,), reg=0.0, **parameters) -> "
+        "(loss: float, dW (C, D) in W's dtype); see symgrad.jax_backend.jax_loss_and_grad."
+    )
+    return classifier_loss_and_grad
+
+
+def _checked_parameters(loss_name: str, parameters: dict) -> list[float]:
+    """The loss's parameters in the generated function's order: [delta, kink_value] for the SVM, [] for softmax."""
+    defaults = {"svm_hinge": {"delta": 1.0, "kink_value": 0.0}, "softmax_ce": {}}[loss_name]
+    unknown = set(parameters) - set(defaults)
+    if unknown:
+        raise TypeError(f"{loss_name}: unknown parameters {sorted(unknown)}; it takes {sorted(defaults)}")
+    values = {**defaults, **parameters}
+    limits = {"kink_value": (0.0, 1.0)}
+    return [_checked_number(values[name], name, *limits.get(name, ())) for name in defaults]

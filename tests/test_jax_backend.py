@@ -1,0 +1,134 @@
+"""The JAX backend: the same derivations printed for jax.numpy, agreeing with the NumPy backend."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import symgrad
+
+pytest.importorskip("jax")
+
+from symgrad.jax_backend import jax_loss_and_grad, jax_module_text  # noqa: E402
+
+NUMPY_BACKEND = {"svm_hinge": symgrad.svm_loss_and_grad, "softmax_ce": symgrad.softmax_loss_and_grad}
+CASES = [
+    ("svm_hinge", {}),
+    ("svm_hinge", {"delta": 0.3, "kink_value": 0.25}),
+    ("softmax_ce", {}),
+]
+
+
+def relative_difference(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / np.max(np.abs(b)))
+
+
+@pytest.mark.parametrize("number_of_classes", [2, 10])
+@pytest.mark.parametrize("loss_name, parameters", CASES)
+def test_float64_loss_and_gradient_equal_the_numpy_backend(loss_name, parameters, number_of_classes):
+    rng = np.random.default_rng(number_of_classes)
+    W = rng.normal(size=(number_of_classes, 6))
+    X = rng.normal(size=(40, 6))
+    y = rng.integers(0, number_of_classes, size=40)
+    loss, dW = jax_loss_and_grad(loss_name)(W, X, y, reg=0.05, **parameters)
+    expected_loss, expected_dW = NUMPY_BACKEND[loss_name](W, X, y, reg=0.05, **parameters)
+    assert isinstance(loss, float) and isinstance(dW, np.ndarray)
+    assert dW.shape == W.shape and dW.dtype == np.float64
+    assert relative_difference(loss, expected_loss) <= 1e-10
+    assert relative_difference(dW, expected_dW) <= 1e-10
+
+
+@pytest.mark.parametrize("loss_name, parameters", CASES[1:])
+def test_float32_in_float32_out(loss_name, parameters):
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(4, 5)).astype(np.float32)
+    X = rng.normal(size=(16, 5)).astype(np.float32)
+    y = rng.integers(0, 4, size=16)
+    loss, dW = jax_loss_and_grad(loss_name)(W, X, y, **parameters)
+    assert dW.dtype == np.float32
+    expected_loss, expected_dW = NUMPY_BACKEND[loss_name](W, X, y, **parameters)
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    np.testing.assert_allclose(dW, expected_dW, rtol=1e-4, atol=1e-5)
+
+
+def test_the_jitted_computation_stays_in_float32():
+    import jax
+
+    from symgrad.jax_backend import _jitted
+
+    jax_loss_and_grad("svm_hinge")  # builds, and enables float64 in JAX
+    W, X = np.ones((3, 2), np.float32), np.ones((4, 2), np.float32)
+    arguments = (W, X, np.array([0, 1, 2, 0]), *np.ones(3, np.float32))
+    assert "f64" not in str(jax.make_jaxpr(_jitted("svm_hinge"))(*arguments))
+
+
+@pytest.mark.parametrize("kink_value", [0.0, 0.5, 1.0])
+def test_kinks_give_the_numpy_subgradient(kink_value):
+    # Integer weights and inputs: every score is an integer, so margins s_j - s_y + 1 are exactly 0 often.
+    rng = np.random.default_rng(7)
+    W = rng.integers(-2, 3, size=(5, 3)).astype(np.float64)
+    X = rng.integers(-1, 2, size=(32, 3))
+    y = rng.integers(0, 5, size=32)
+    scores = X @ W.T
+    margins = scores - scores[np.arange(32), y][:, None] + 1.0
+    margins[np.arange(32), y] = 1.0
+    assert np.sum(margins == 0) >= 5
+    loss, dW = jax_loss_and_grad("svm_hinge")(W, X, y, kink_value=kink_value)
+    expected_loss, expected_dW = symgrad.svm_loss_and_grad(W, X, y, kink_value=kink_value)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    np.testing.assert_allclose(dW, expected_dW, rtol=1e-12, atol=1e-15)
+    if kink_value != 0.0:  # the kink value reaches the gradient: the test sees the kinks
+        assert not np.allclose(dW, jax_loss_and_grad("svm_hinge")(W, X, y, kink_value=0.0)[1])
+
+
+@pytest.mark.parametrize("loss_name", ["svm_hinge", "softmax_ce"])
+def test_the_generated_text_is_jax_numpy_only_and_has_no_python_loop(loss_name):
+    text = jax_module_text(loss_name)
+    assert "jax.numpy.sum(" in text
+    assert re.search(r"(?<!jax\.)numpy\.", text) is None
+    assert re.search(r"\b(for|while|functools|reduce)\b", text) is None
+    if loss_name == "svm_hinge":
+        assert "jax.numpy.maximum(0, x0)" in text and "jax.numpy.heaviside(x0, H0)" in text
+
+
+@pytest.mark.parametrize(
+    "arguments, keywords",
+    [
+        ((np.zeros(3), np.ones((2, 3)), [0, 1]), {}),
+        ((np.zeros((1, 3)), np.ones((2, 3)), [0, 0]), {}),
+        ((np.zeros((2, 3)), np.ones((2, 4)), [0, 1]), {}),
+        ((np.zeros((2, 3)), np.ones((2, 3)), [0, 2]), {}),
+        ((np.zeros((2, 3)), np.ones((2, 3)), [0, 1]), {"reg": -1.0}),
+        ((np.zeros((2, 3)), np.ones((2, 3)), [0, 1]), {"kink_value": 2.0}),
+        ((np.zeros((2, 3)), np.full((2, 3), np.nan), [0, 1]), {}),
+        ((np.full((2, 3), np.inf), np.ones((2, 3)), [0, 1]), {}),
+    ],
+)
+def test_invalid_arguments_raise_what_the_numpy_backend_raises(arguments, keywords):
+    with pytest.raises((TypeError, ValueError)) as expected:
+        symgrad.svm_loss_and_grad(*arguments, **keywords)
+    with pytest.raises(expected.type, match=re.escape(str(expected.value))):
+        jax_loss_and_grad("svm_hinge")(*arguments, **keywords)
+
+
+def test_unknown_losses_and_parameters_are_refused():
+    with pytest.raises(ValueError, match="loss_name"):
+        jax_loss_and_grad("squared_error")
+    with pytest.raises(TypeError, match="unknown parameters"):
+        jax_loss_and_grad("softmax_ce")(np.zeros((2, 3)), np.ones((2, 3)), [0, 1], delta=1.0)
+
+
+def test_without_jax_building_a_loss_names_the_extra():
+    code = (
+        "import sys\n"
+        "sys.modules['jax'] = None\n"
+        "from symgrad.jax_backend import jax_loss_and_grad\n"
+        "try:\n"
+        "    jax_loss_and_grad('svm_hinge')\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "pip install 'symgrad[jax]'" in output
