@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 
 from symgrad.derivation import Derivation
 
 _REGISTRY: dict[str, Derivation] = {}
+_REGISTERING_MODULES: dict[str, str] = {}
+_BUILTIN_PREFIX = "symgrad.objectives."
 _builtins_loaded = False
 
 
@@ -22,6 +25,7 @@ def register(derivation: Derivation) -> Derivation:
     if derivation.name in _REGISTRY:
         raise ValueError(f"derivation: the name {derivation.name!r} is already registered")
     _REGISTRY[derivation.name] = derivation
+    _REGISTERING_MODULES[derivation.name] = sys._getframe(1).f_globals.get("__name__", "")
     return derivation
 
 
@@ -49,6 +53,15 @@ def get_derivation(name: str) -> Derivation:
 
 
 def all_derivations() -> tuple[Derivation, ...]:
-    """Every registered derivation, in the order the modules of :mod:`symgrad.objectives` register them."""
+    """Every registered derivation: the built-in ones by module of :mod:`symgrad.objectives` (alphabetical) and
+    in registration order within a module, then the user's in registration order. The order does not depend
+    on which module happened to be imported first."""
     _load_builtins()
-    return tuple(_REGISTRY.values())
+    position = {name: index for index, name in enumerate(_REGISTRY)}
+
+    def order(name: str):
+        module = _REGISTERING_MODULES[name]
+        builtin = module.startswith(_BUILTIN_PREFIX)
+        return (not builtin, module if builtin else "", position[name])
+
+    return tuple(_REGISTRY[name] for name in sorted(_REGISTRY, key=order))
