@@ -2,9 +2,8 @@
 the lecture's worked numbers through the generated code, and a linear SVM trained on the digits."""
 
 import numpy as np
-from sklearn.datasets import load_digits
 
-from symgrad import gradient_descent
+from symgrad import accuracy, gradient_descent, load_digits_dataset
 from symgrad.losses import per_example_function, per_example_source, svm_loss_and_grad
 from symgrad.objectives import svm_hinge
 
@@ -30,16 +29,10 @@ print()
 print("generated per-example code, every class and example at once (S, T: (C, N)), any C:")
 print(per_example_source("svm_hinge"))
 
-digits = load_digits()
-X = digits.data / 16.0
-X = np.column_stack([X - X.mean(axis=0), np.ones(len(X))])  # bias trick
-y = digits.target
-order = np.random.default_rng(0).permutation(len(y))
-train, test = order[:1347], order[1347:]
+digits = load_digits_dataset(rng=0)  # pixels / 16, training mean subtracted, bias column: D = 65
 run = gradient_descent(
-    lambda W: svm_loss_and_grad(W, X[train], y[train], reg=1e-3)[1], np.zeros((10, X.shape[1])), 0.5, 300
+    lambda W: svm_loss_and_grad(W, digits.X_train, digits.y_train, reg=1e-3)[1], np.zeros((10, 65)), 0.5, 300
 )
 for step in (0, 30, 100, 300):
-    print(f"step {step:3d}: loss {svm_loss_and_grad(run.path[step], X[train], y[train], reg=1e-3)[0]:.4f}")
-accuracy = np.mean(np.argmax(X[test] @ run.w.T, axis=1) == y[test])
-print(f"digits test accuracy of the linear SVM: {accuracy:.3f}")
+    print(f"step {step:3d}: loss {svm_loss_and_grad(run.path[step], digits.X_train, digits.y_train, reg=1e-3)[0]:.4f}")
+print(f"digits test accuracy of the linear SVM: {accuracy(run.w, digits.X_test, digits.y_test):.3f}")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from symgrad import numerical_gradient, relative_error
 from symgrad.losses import per_example_function, softmax_loss_and_grad
 from symgrad.objectives import softmax
+from test_losses_svm import random_problem
 
 CAT_SCORES = np.array([3.2, 5.1, -1.7])  # the lecture's cat image: scores (cat, car, frog), label cat
 
@@ -98,13 +99,6 @@ def test_index_form_that_is_compiled_is_the_log_sum_exp_loss_and_the_lecture_gra
 problems = st.tuples(
     st.integers(0, 2**32 - 1), st.integers(1, 8), st.integers(1, 5), st.integers(2, 5), st.floats(0.0, 1.0)
 )
-
-
-def random_problem(seed, number_of_examples, number_of_features, number_of_classes, dtype=np.float64):
-    rng = np.random.default_rng(seed)
-    W = rng.normal(size=(number_of_classes, number_of_features)).astype(dtype)
-    X = rng.normal(size=(number_of_examples, number_of_features)).astype(dtype)
-    return W, X, rng.integers(0, number_of_classes, size=number_of_examples)
 
 
 @settings(max_examples=40)

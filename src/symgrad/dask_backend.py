@@ -39,7 +39,7 @@ def classifier_loss_and_grad(loss_name: str, W, X, y, reg: float, parameters: tu
 
     Args:
         loss_name: ``"svm_hinge"`` or ``"softmax_ce"``.
-        W: NumPy weights (C, D), floating, C >= 2.
+        W: NumPy weights (C, D), checked by :func:`symgrad.losses.classifier_weights`.
         X: Dask array (N, D), real, chunked over rows (any chunking of the columns is merged).
         y: labels (N,) in [0, C), a Dask or NumPy integer array.
         reg: L2 strength >= 0 (checked by the caller). parameters: Delta and H0 for the SVM, () for softmax.
@@ -50,18 +50,16 @@ def classifier_loss_and_grad(loss_name: str, W, X, y, reg: float, parameters: tu
     import dask
     import dask.array as da
 
-    W = losses._floating_array(W, "W", ndim=2, axes="(C, D)")
     number_of_classes, number_of_features = W.shape
-    if number_of_classes < 2:
-        raise ValueError(f"W: a classifier needs at least 2 classes (rows), got shape {W.shape}")
     X = _dask_inputs(X, number_of_features)
     labels = _dask_labels(y, X)
     dtype = np.result_type(W.dtype, X.dtype)
     X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
-    onehot = (np.arange(number_of_classes)[:, np.newaxis] == labels[np.newaxis, :]).astype(dtype)
+    onehot = losses.one_hot(labels, number_of_classes, dtype)
+    weights = W.astype(dtype, copy=False)
     scores, _ = losses.linear_layer_functions()
-    S = scores(W.astype(dtype, copy=False), X)[0].T
-    loss, gradient = losses.evaluate_after_scores(loss_name, S, onehot, X, W.astype(dtype, copy=False), reg, parameters)
+    S = scores(weights, X)[0].T
+    loss, gradient = losses.evaluate_after_scores(loss_name, S, onehot, X, weights, reg, parameters)
     loss, gradient, finite, lowest, highest = dask.compute(
         loss, gradient, da.isfinite(S).all(), labels.min(), labels.max()
     )

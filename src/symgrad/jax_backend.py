@@ -34,15 +34,19 @@ import numpy as np
 from symgrad.cache import function_from_module
 from symgrad.losses import (
     CLASSIFIER_LOSSES,
+    LINEAR_LAYER_KEYS,
     _check_finite_weights,
     _checked_labels,
     _checked_number,
-    _floating_array,
     _input_array,
+    classifier_weights,
+    linear_layer_modules,
+    per_example_module,
+    raise_for_non_finite_scores,
+    svm_parameters,
 )
 
 JAX_INSTALL_HINT = "pip install 'symgrad[jax]'"
-_MODULE_KEYS = ("per_example", "linear_layer_scores", "linear_layer_objective_and_gradient")
 
 
 def _import_jax():
@@ -65,17 +69,8 @@ def _checked_loss_name(loss_name) -> str:
 @functools.lru_cache(maxsize=None)
 def _module_texts(loss_name: str) -> tuple[str, str, str]:
     """The JAX module text of the per-example level, the scores and the batch objective and gradient."""
-    from symgrad.compile import generate_module
-    from symgrad.losses import _per_example_expressions
-    from symgrad.objectives import linear_layer as layer
-
-    batch_arguments = [layer.per_example_losses, layer.score_gradients, layer.inputs, layer.weights]
-    batch_arguments += [layer.examples, layer.regularization_strength]
-    return (
-        generate_module(*_per_example_expressions(loss_name), backend="jax"),
-        generate_module([layer.weights, layer.inputs], [layer.batch_scores], backend="jax"),
-        generate_module(batch_arguments, [layer.batch_objective, layer.batch_gradient], backend="jax"),
-    )
+    batch_level = linear_layer_modules(backend="jax")
+    return (per_example_module(loss_name, backend="jax"), *(batch_level[key] for key in LINEAR_LAYER_KEYS))
 
 
 def jax_module_text(loss_name: str) -> str:
@@ -134,21 +129,16 @@ def jax_loss_and_grad(loss_name: str) -> Callable:
     compiled = _jitted(_checked_loss_name(loss_name))
 
     def classifier_loss_and_grad(W, X, y, reg: float = 0.0, **parameters):
-        W = _floating_array(W, "W", ndim=2, axes="(C, D)")
-        if W.shape[0] < 2:
-            raise ValueError(f"W: a classifier needs at least 2 classes (rows), got shape {W.shape}")
+        W = classifier_weights(W)
         X = _input_array(X, W.shape[1], "W (C, D)")
         labels = _checked_labels(y, X.shape[0], W.shape[0])
         dtype = np.result_type(W.dtype, X.dtype)
-        values = [_checked_number(reg, "reg", low=0.0), *_checked_parameters(loss_name, parameters)]
+        values = [_checked_number(reg, "reg", low=0.0), *_loss_parameters(loss_name, parameters)]
         loss, gradient, scores_are_finite = compiled(
             W.astype(dtype, copy=False), X.astype(dtype, copy=False), labels, *map(dtype.type, values)
         )
         if not scores_are_finite:
-            _check_finite_weights(W, "W")
-            if not np.all(np.isfinite(X)):
-                raise ValueError("X: inputs must be finite (found NaN or inf)")
-            raise ValueError("X: the scores X @ W.T overflow to inf; rescale X or W")
+            raise_for_non_finite_scores(W, X)
         loss = float(loss)
         if not np.isfinite(loss):
             _check_finite_weights(W, "W")
@@ -162,12 +152,11 @@ def jax_loss_and_grad(loss_name: str) -> Callable:
     return classifier_loss_and_grad
 
 
-def _checked_parameters(loss_name: str, parameters: dict) -> list[float]:
-    """The loss's parameters in the generated function's order: [delta, kink_value] for the SVM, [] for softmax."""
-    defaults = {"svm_hinge": {"delta": 1.0, "kink_value": 0.0}, "softmax_ce": {}}[loss_name]
-    unknown = set(parameters) - set(defaults)
+def _loss_parameters(loss_name: str, parameters: dict) -> tuple[float, ...]:
+    """The loss's checked parameters in the generated function's order: (Delta, H0) for the SVM
+    (:func:`symgrad.losses.svm_parameters`), () for softmax."""
+    accepted = {"svm_hinge": ("delta", "kink_value"), "softmax_ce": ()}[loss_name]
+    unknown = set(parameters) - set(accepted)
     if unknown:
-        raise TypeError(f"{loss_name}: unknown parameters {sorted(unknown)}; it takes {sorted(defaults)}")
-    values = {**defaults, **parameters}
-    limits = {"kink_value": (0.0, 1.0)}
-    return [_checked_number(values[name], name, *limits.get(name, ())) for name in defaults]
+        raise TypeError(f"{loss_name}: unknown parameters {sorted(unknown)}; it takes {list(accepted)}")
+    return svm_parameters(**parameters) if loss_name == "svm_hinge" else ()

@@ -48,11 +48,12 @@ def _per_example_expressions(loss_name: str):
     raise ValueError(f"loss_name: expected one of {PER_EXAMPLE_LOSSES}, got {loss_name!r}")
 
 
-def per_example_module(loss_name: str) -> str:
-    """Module text that SymPy generates for :func:`per_example_function` (imports SymPy)."""
+def per_example_module(loss_name: str, backend: str = "numpy") -> str:
+    """Module text that SymPy generates for :func:`per_example_function` (imports SymPy); ``backend`` as
+    :func:`symgrad.compile.generate_module` takes it."""
     from symgrad.compile import generate_module
 
-    return generate_module(*_per_example_expressions(loss_name))
+    return generate_module(*_per_example_expressions(loss_name), backend=backend)
 
 
 def per_example_source(loss_name: str) -> str:
@@ -76,8 +77,9 @@ def per_example_function(loss_name: str) -> Callable:
     return function_from_module(per_example_source(loss_name))
 
 
-def linear_layer_modules() -> dict[str, str]:
-    """Module text that SymPy generates for the batch level (imports SymPy): scores, objective and gradient."""
+def linear_layer_modules(backend: str = "numpy") -> dict[str, str]:
+    """Module text that SymPy generates for the batch level (imports SymPy): scores, objective and gradient,
+    by key of :data:`LINEAR_LAYER_KEYS`; ``backend`` as :func:`symgrad.compile.generate_module` takes it."""
     from symgrad.compile import generate_module
     from symgrad.objectives import linear_layer as layer
 
@@ -89,8 +91,8 @@ def linear_layer_modules() -> dict[str, str]:
         layer.examples,
         layer.regularization_strength,
     ]
-    scores = generate_module([layer.weights, layer.inputs], [layer.batch_scores])
-    objective_and_gradient = generate_module(arguments, [layer.batch_objective, layer.batch_gradient])
+    scores = generate_module([layer.weights, layer.inputs], [layer.batch_scores], backend=backend)
+    objective_and_gradient = generate_module(arguments, [layer.batch_objective, layer.batch_gradient], backend=backend)
     return dict(zip(LINEAR_LAYER_KEYS, (scores, objective_and_gradient)))
 
 
@@ -131,9 +133,12 @@ def svm_loss_and_grad(W, X, y, reg: float = 0.0, delta: float = 1.0, kink_value:
     Returns:
         (loss: float, dW: array (C, D) in W's dtype).
     """
-    number = _checked_number
-    parameters = (number(delta, "delta"), number(kink_value, "kink_value", low=0.0, high=1.0))
-    return _classifier_loss_and_grad("svm_hinge", W, X, y, reg, parameters)
+    return _classifier_loss_and_grad("svm_hinge", W, X, y, reg, svm_parameters(delta, kink_value))
+
+
+def svm_parameters(delta: float = 1.0, kink_value: float = 0.0) -> tuple[float, float]:
+    """The SVM's per-example parameters (Delta, H0), checked: delta finite, kink_value in [0, 1]."""
+    return _checked_number(delta, "delta"), _checked_number(kink_value, "kink_value", low=0.0, high=1.0)
 
 
 def softmax_loss_and_grad(W, X, y, reg: float = 0.0):
@@ -182,22 +187,40 @@ def squared_loss_and_grad(w, X, y):
 
 
 def _classifier_loss_and_grad(loss_name, W, X, y, reg, parameters):
+    W = classifier_weights(W)
+    reg = _checked_number(reg, "reg", low=0.0)
     if is_dask_array(X):
         from symgrad.dask_backend import classifier_loss_and_grad
 
-        return classifier_loss_and_grad(loss_name, W, X, y, _checked_number(reg, "reg", low=0.0), parameters)
-    W = _floating_array(W, "W", ndim=2, axes="(C, D)")
-    number_of_classes, number_of_features = W.shape
-    if number_of_classes < 2:
-        raise ValueError(f"W: a classifier needs at least 2 classes (rows), got shape {W.shape}")
-    X = _input_array(X, number_of_features, "W (C, D)")
-    labels = _checked_labels(y, X.shape[0], number_of_classes)
-    dtype = np.result_type(W.dtype, X.dtype)
-    onehot = (np.arange(number_of_classes)[:, np.newaxis] == labels).astype(dtype)
-    loss, gradient = _linear_layer_loss_and_grad(
-        loss_name, "W", W, X, onehot, _checked_number(reg, "reg", low=0.0), parameters
-    )
+        return classifier_loss_and_grad(loss_name, W, X, y, reg, parameters)
+    X = _input_array(X, W.shape[1], "W (C, D)")
+    labels = _checked_labels(y, X.shape[0], W.shape[0])
+    onehot = one_hot(labels, W.shape[0], np.result_type(W.dtype, X.dtype))
+    loss, gradient = _linear_layer_loss_and_grad(loss_name, "W", W, X, onehot, reg, parameters)
     return loss, gradient.astype(W.dtype, copy=False)
+
+
+def classifier_weights(W) -> np.ndarray:
+    """W checked as a classifier's weights: a floating array (C, D) with C >= 2 (finiteness is checked later,
+    on the error path: see :func:`raise_for_non_finite_scores`)."""
+    W = _floating_array(W, "W", ndim=2, axes="(C, D)")
+    if W.shape[0] < 2:
+        raise ValueError(f"W: a classifier needs at least 2 classes (rows), got shape {W.shape}")
+    return W
+
+
+def one_hot(labels, number_of_classes: int, dtype):
+    """T (C, N) with T[c, i] = 1(y_i = c), for NumPy or Dask labels (N,)."""
+    return (np.arange(number_of_classes)[:, np.newaxis] == labels[np.newaxis, :]).astype(dtype)
+
+
+def raise_for_non_finite_scores(W, X, weights_name: str = "W"):
+    """The ValueError for scores X W^T that are not all finite, naming the cause: W or X holds a NaN or inf
+    (a scan of each, done only on this error path), else the product overflowed."""
+    _check_finite_weights(W, weights_name)
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X: inputs must be finite (found NaN or inf)")
+    raise ValueError("X: the scores X @ W.T overflow to inf; rescale X or W")
 
 
 def _linear_layer_loss_and_grad(loss_name, weights_name, W, X, targets, reg, parameters):
@@ -215,10 +238,7 @@ def _linear_layer_loss_and_grad(loss_name, weights_name, W, X, targets, reg, par
         # and contiguous rows (a copy of C * N values) run faster than strided ones at every N.
         S = np.ascontiguousarray(scores(W, X)[0].T)
     if not np.all(np.isfinite(S)):
-        _check_finite_weights(W, weights_name)
-        if not np.all(np.isfinite(X)):
-            raise ValueError("X: inputs must be finite (found NaN or inf)")
-        raise ValueError("X: the scores X @ W.T overflow to inf; rescale X or W")
+        raise_for_non_finite_scores(W, X, weights_name)
     loss, gradient = evaluate_after_scores(loss_name, S, targets, X, W, reg, parameters)
     if not np.isfinite(loss):
         _check_finite_weights(W, weights_name)
