@@ -3,8 +3,8 @@
 import numpy as np
 
 from symgrad import gradient_descent
-from symgrad.losses import squared_loss_and_grad
-from symgrad.objectives import squared_loss
+from symgrad.runtime.losses import squared_loss_and_grad
+from symgrad.symbolic.objectives import squared_loss
 
 print(squared_loss.squared_loss.pretty())
 print()

@@ -4,8 +4,8 @@ the lecture's worked numbers through the generated code, and a linear SVM traine
 import numpy as np
 
 from symgrad import accuracy, gradient_descent, load_digits_dataset
-from symgrad.losses import per_example_function, per_example_source, svm_loss_and_grad
-from symgrad.objectives import svm_hinge
+from symgrad.runtime.losses import per_example_function, per_example_source, svm_loss_and_grad
+from symgrad.symbolic.objectives import svm_hinge
 
 print(svm_hinge.svm_hinge_scores.pretty())
 print()

@@ -6,8 +6,8 @@ import math
 import numpy as np
 
 from symgrad import accuracy, gradient_descent, load_digits_dataset
-from symgrad.losses import per_example_function, per_example_source, softmax_loss_and_grad
-from symgrad.objectives import softmax
+from symgrad.runtime.losses import per_example_function, per_example_source, softmax_loss_and_grad
+from symgrad.symbolic.objectives import softmax
 
 print(softmax.softmax_ce.pretty())
 print()

@@ -3,7 +3,7 @@
     scores s = W x  (W: C x D, x: D pixels minus the training mean image, then 1 for the bias)
     L(W) = 1/N sum_i L_i(W) + lambda sum W^2,   L_i: multiclass SVM hinge or softmax cross-entropy
 
-The losses and their gradients are the ones SymPy derived and compiled (symgrad.losses).
+The losses and their gradients are the ones SymPy derived and compiled (symgrad.runtime.losses).
 
     python derivations/06_cifar_svm.py                  # scikit-learn's digits (offline, < 1 minute)
     python derivations/06_cifar_svm.py --cifar PATH     # the CIFAR-10 "python version" folder
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from symgrad.checking import check_gradient
-from symgrad.datasets import load_cifar10, load_digits_dataset
-from symgrad.landscape import (
+from symgrad.verification.checker import check_gradient
+from symgrad.training.datasets import load_cifar10, load_digits_dataset
+from symgrad.training.landscape import (
     LECTURE_STEP_SIZES,
     hinge_demo,
     loss_slice_1d,
@@ -25,10 +25,10 @@ from symgrad.landscape import (
     random_directions,
     step_size_sweep,
 )
-from symgrad.losses import softmax_loss_and_grad, svm_loss_and_grad
-from symgrad.numerical import numerical_gradient, relative_error
-from symgrad.plotting import plot_hinge_demo, plot_loss_curves, plot_slice_1d, plot_slice_2d, plot_step_sizes
-from symgrad.training import (
+from symgrad.runtime.losses import softmax_loss_and_grad, svm_loss_and_grad
+from symgrad.verification.numerical import numerical_gradient, relative_error
+from symgrad.training.plotting import plot_hinge_demo, plot_loss_curves, plot_slice_1d, plot_slice_2d, plot_step_sizes
+from symgrad.training.strategies import (
     accuracy,
     full_batch_gradient_descent,
     minibatch_gradient_descent,

@@ -5,17 +5,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symgrad.checking import (
+from symgrad.verification.checker import (
     TOLERANCES,
     assert_gradient,
     check_derivation,
     check_gradient,
     default_step,
 )
-from symgrad.numerical import complex_step_gradient
-from symgrad.registry import get_derivation
-from symgrad.strategies import finite_arrays
-from symgrad.taylor import check_taylor_remainder
+from symgrad.verification.numerical import complex_step_gradient
+from symgrad.symbolic.registry import get_derivation
+from symgrad.verification.hypothesis_strategies import finite_arrays
+from symgrad.verification.taylor import check_taylor_remainder
 
 
 def relu_sum(x):

@@ -3,7 +3,7 @@
 import sympy as sp
 
 import symgrad
-from symgrad.critical import classify
+from symgrad.symbolic.critical import classify
 
 
 def kinds(name):

@@ -11,8 +11,8 @@ import pytest
 da = pytest.importorskip("dask.array")
 
 import symgrad  # noqa: E402
-from symgrad.dask_backend import CHUNKS_IN_MEMORY, read_npy_in_chunks  # noqa: E402
-from symgrad.training import chunk_minibatches  # noqa: E402
+from symgrad.runtime.dask_evaluation import CHUNKS_IN_MEMORY, read_npy_in_chunks  # noqa: E402
+from symgrad.training.strategies import chunk_minibatches  # noqa: E402
 from test_losses_svm import random_problem  # noqa: E402
 
 
@@ -157,7 +157,7 @@ OUT_OF_CORE_RUN = textwrap.dedent(
     import sys
     import numpy as np
     import symgrad
-    from symgrad.dask_backend import read_npy_in_chunks
+    from symgrad.runtime.dask_evaluation import read_npy_in_chunks
 
     path, labels_path, budget = sys.argv[1], sys.argv[2], int(sys.argv[3])
 

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from symgrad.datasets import CIFAR10_PIXELS, load_cifar10, load_cifar10_batch, load_digits_dataset
-from symgrad.losses import svm_loss_and_grad
-from symgrad.training import accuracy, minibatch_gradient_descent
+from symgrad.training.datasets import CIFAR10_PIXELS, load_cifar10, load_cifar10_batch, load_digits_dataset
+from symgrad.runtime.losses import svm_loss_and_grad
+from symgrad.training.strategies import accuracy, minibatch_gradient_descent
 
 ROWS_PER_BATCH = 20
 TEST_ROWS = 16

@@ -4,7 +4,7 @@ import pytest
 import sympy as sp
 
 import symgrad
-from symgrad.derivation import Derivation, is_identically_zero
+from symgrad.symbolic.derivation import Derivation, is_identically_zero
 
 
 @pytest.mark.parametrize("derivation", symgrad.all_derivations(), ids=lambda d: d.name)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symgrad
-from symgrad.expressions import ExpressionError, derive, parse_expression, split_top_level
+from symgrad.symbolic.expressions import ExpressionError, derive, parse_expression, split_top_level
 
 
 def test_a_formula_string_becomes_a_derivation_that_proves_and_compiles():
@@ -102,7 +102,7 @@ def test_any_text_is_either_a_formula_or_an_expression_error(text):
 
 
 def test_a_user_derivation_can_be_registered(monkeypatch):
-    from symgrad import registry
+    from symgrad.symbolic import registry
 
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     derivation = symgrad.register(derive("w^4", wrt="w", expected="4*w^3", name="quartic_user_test"))

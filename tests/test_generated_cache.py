@@ -8,14 +8,14 @@ import sys
 import numpy as np
 import pytest
 
-from symgrad import cache, losses
+from symgrad.runtime import generated as cache, losses
 
 
 @pytest.mark.parametrize("key", sorted(cache.shipped_generators()))
 def test_each_shipped_module_is_what_its_derivation_generates_today(key):
     generate = cache.shipped_generators()[key]
     assert cache.shipped_path(key).read_text(encoding="utf-8") == generate(), (
-        f"symgrad/_generated/{key}.py is stale: regenerate with `python -m symgrad.cache`"
+        f"symgrad/_generated/{key}.py is stale: regenerate with `python -m symgrad.runtime.generated`"
     )
 
 

@@ -11,7 +11,7 @@ import symgrad
 
 pytest.importorskip("jax")
 
-from symgrad.jax_backend import jax_loss_and_grad, jax_module_text  # noqa: E402
+from symgrad.backends.jax_backend import jax_loss_and_grad, jax_module_text  # noqa: E402
 
 NUMPY_BACKEND = {"svm_hinge": symgrad.svm_loss_and_grad, "softmax_ce": symgrad.softmax_loss_and_grad}
 CASES = [
@@ -56,7 +56,7 @@ def test_float32_in_float32_out(loss_name, parameters):
 def test_the_jitted_computation_stays_in_float32():
     import jax
 
-    from symgrad.jax_backend import _jitted
+    from symgrad.backends.jax_backend import _jitted
 
     jax_loss_and_grad("svm_hinge")  # builds, and enables float64 in JAX
     W, X = np.ones((3, 2), np.float32), np.ones((4, 2), np.float32)
@@ -124,7 +124,7 @@ def test_without_jax_building_a_loss_names_the_extra():
     code = (
         "import sys\n"
         "sys.modules['jax'] = None\n"
-        "from symgrad.jax_backend import jax_loss_and_grad\n"
+        "from symgrad.backends.jax_backend import jax_loss_and_grad\n"
         "try:\n"
         "    jax_loss_and_grad('svm_hinge')\n"
         "except ImportError as error:\n"

@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 import symgrad
-from symgrad.kinks import distance_to_kinks, kink_point
+from symgrad.symbolic.kinks import distance_to_kinks, kink_point
 
 NON_SMOOTH = [d for d in symgrad.all_derivations() if not d.is_smooth]
 

@@ -5,8 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-from symgrad.datasets import load_digits_dataset
-from symgrad.landscape import (
+from symgrad.training.datasets import load_digits_dataset
+from symgrad.training.landscape import (
     hinge_demo,
     loss_along,
     loss_slice_1d,
@@ -14,9 +14,9 @@ from symgrad.landscape import (
     random_directions,
     step_size_sweep,
 )
-from symgrad.losses import softmax_loss_and_grad, svm_loss_and_grad
-from symgrad.plotting import plot_hinge_demo, plot_loss_curves, plot_slice_1d, plot_slice_2d, plot_step_sizes
-from symgrad.training import full_batch_gradient_descent, random_search
+from symgrad.runtime.losses import softmax_loss_and_grad, svm_loss_and_grad
+from symgrad.training.plotting import plot_hinge_demo, plot_loss_curves, plot_slice_1d, plot_slice_2d, plot_step_sizes
+from symgrad.training.strategies import full_batch_gradient_descent, random_search
 
 DIGITS_STEP_SIZES = 10.0 ** np.arange(-10, 3)  # the lecture's 1e-10 ... 1e-1, on to 1e2: digits are in [0, 1]
 

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symgrad.compile import lambdify_numpy
-from symgrad.losses import (
+from symgrad.codegen.modules import lambdify_numpy
+from symgrad.runtime.losses import (
     linear_layer_functions,
     linear_layer_source,
     softmax_loss_and_grad,
     squared_loss_and_grad,
     svm_loss_and_grad,
 )
-from symgrad.objectives import linear_layer, logistic
+from symgrad.symbolic.objectives import linear_layer, logistic
 
 
 def test_outer_product_rule_for_any_loss_of_the_scores():

@@ -11,8 +11,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from symgrad import numerical_gradient, relative_error
-from symgrad.losses import per_example_function, softmax_loss_and_grad
-from symgrad.objectives import softmax
+from symgrad.runtime.losses import per_example_function, softmax_loss_and_grad
+from symgrad.symbolic.objectives import softmax
 from test_losses_svm import random_problem
 
 CAT_SCORES = np.array([3.2, 5.1, -1.7])  # the lecture's cat image: scores (cat, car, frog), label cat

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symgrad import gradient_descent, numerical_gradient, relative_error
-from symgrad.losses import squared_loss_and_grad
-from symgrad.objectives import squared_loss
+from symgrad.runtime.losses import squared_loss_and_grad
+from symgrad.symbolic.objectives import squared_loss
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from symgrad import numerical_gradient, relative_error
-from symgrad.losses import per_example_function, per_example_source, svm_loss_and_grad
-from symgrad.objectives import svm_hinge
+from symgrad.runtime.losses import per_example_function, per_example_source, svm_loss_and_grad
+from symgrad.symbolic.objectives import svm_hinge
 
 # The lecture's table: one column per image (cat, car, frog), one row per class score (cat, car, frog).
 LECTURE_SCORES = np.array([[3.2, 1.3, 2.2], [5.1, 4.9, 2.5], [-1.7, 2.0, -3.1]])

@@ -13,15 +13,15 @@ import sympy as sp
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from symgrad.checking import check_gradient
-from symgrad.strategies import (
+from symgrad.verification.checker import check_gradient
+from symgrad.verification.hypothesis_strategies import (
     classifier_problems,
     classifier_problems_at_kinks,
     finite_arrays,
     floating_dtypes,
     hinge_margins,
 )
-from symgrad.taylor import check_taylor_remainder
+from symgrad.verification.taylor import check_taylor_remainder
 
 SEEDS = st.integers(0, 2**32 - 1)
 

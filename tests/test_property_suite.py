@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symgrad.checking import TOLERANCES, check_derivation
-from symgrad.registry import all_derivations
-from symgrad.strategies import derivation_parameters, derivation_points, floating_dtypes, integer_arrays
+from symgrad.verification.checker import TOLERANCES, check_derivation
+from symgrad.symbolic.registry import all_derivations
+from symgrad.verification.hypothesis_strategies import derivation_parameters, derivation_points, floating_dtypes, integer_arrays
 
 DERIVATIONS = all_derivations()
 SEEDS = st.integers(0, 2**32 - 1)

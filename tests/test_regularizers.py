@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symgrad.losses import softmax_loss_and_grad, svm_loss_and_grad
-from symgrad.objectives import regularizers
+from symgrad.runtime.losses import softmax_loss_and_grad, svm_loss_and_grad
+from symgrad.symbolic.objectives import regularizers
 
 
 @pytest.mark.parametrize(

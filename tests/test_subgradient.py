@@ -6,10 +6,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from symgrad.checking import check_gradient, check_subgradient
-from symgrad.losses import svm_loss_and_grad
-from symgrad.registry import get_derivation
-from symgrad.strategies import (
+from symgrad.verification.checker import check_gradient, check_subgradient
+from symgrad.runtime.losses import svm_loss_and_grad
+from symgrad.symbolic.registry import get_derivation
+from symgrad.verification.hypothesis_strategies import (
     classifier_problems,
     classifier_problems_at_kinks,
     hinge_margins,

@@ -5,9 +5,9 @@ import sys
 import numpy as np
 import pytest
 
-from symgrad.datasets import load_digits_dataset
-from symgrad.losses import softmax_loss_and_grad, svm_loss_and_grad
-from symgrad.training import (
+from symgrad.training.datasets import load_digits_dataset
+from symgrad.runtime.losses import softmax_loss_and_grad, svm_loss_and_grad
+from symgrad.training.strategies import (
     accuracy,
     full_batch_gradient_descent,
     minibatch_gradient_descent,

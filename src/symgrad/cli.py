@@ -27,7 +27,7 @@ def command_list(arguments) -> int:
 
 def selected_derivations(arguments):
     import symgrad
-    from symgrad.expressions import ExpressionError, derive
+    from symgrad.symbolic.expressions import ExpressionError, derive
 
     chosen = [arguments.name is not None, arguments.all, arguments.expr is not None]
     if sum(chosen) != 1:
@@ -79,7 +79,7 @@ def random_parameters(derivation, rng) -> dict:
 
 def smooth_point(derivation, rng, margin: float = 1e-3):
     """A random point and parameters at least ``margin`` from every kink (up to 200 draws)."""
-    from symgrad.kinks import distance_to_kinks
+    from symgrad.symbolic.kinks import distance_to_kinks
 
     for _ in range(200):
         parameters = random_parameters(derivation, rng)
@@ -94,7 +94,7 @@ def command_check(arguments) -> int:
     import sympy
 
     import symgrad
-    from symgrad.kinks import kink_point
+    from symgrad.symbolic.kinks import kink_point
 
     rng = np.random.default_rng(arguments.seed)
     dtype = np.dtype(arguments.dtype)
@@ -141,7 +141,7 @@ OPTIMIZERS = ("gd", "minibatch", "sgd", "random-search", "local-search")
 
 
 def load_dataset(arguments):
-    from symgrad.datasets import load_cifar10, load_digits_dataset
+    from symgrad.training.datasets import load_cifar10, load_digits_dataset
 
     if arguments.dataset == "cifar":
         if arguments.cifar_dir is None:
@@ -154,7 +154,7 @@ def load_dataset(arguments):
 
 
 def loss_function(name: str):
-    from symgrad.losses import softmax_loss_and_grad, svm_loss_and_grad
+    from symgrad.runtime.losses import softmax_loss_and_grad, svm_loss_and_grad
 
     return {"svm": svm_loss_and_grad, "softmax": softmax_loss_and_grad}[name]
 
@@ -162,7 +162,7 @@ def loss_function(name: str):
 def command_train(arguments) -> int:
     import numpy as np
 
-    from symgrad import training
+    from symgrad.training import strategies as training
 
     learning_rate, steps, reg, local_step = TRAINING_DEFAULTS[arguments.dataset]
     learning_rate = arguments.learning_rate if arguments.learning_rate is not None else learning_rate
@@ -205,7 +205,7 @@ def command_landscape(arguments) -> int:
 
     import numpy as np
 
-    from symgrad import landscape, plotting
+    from symgrad.training import landscape, plotting
 
     data = load_dataset(arguments)
     loss = loss_function(arguments.loss)
