@@ -7,6 +7,7 @@ import numpy as np
 import sympy as sp
 
 import symgrad
+from symgrad.codegen.compile import compile_derivation
 
 polynomial = symgrad.get_derivation("polynomial")
 print(polynomial.pretty())
@@ -14,7 +15,7 @@ print()
 print("LaTeX of the derived gradient:", sp.latex(sp.Matrix(polynomial.gradient)))
 print("verify() ->", polynomial.verify())
 
-compiled = polynomial.compiled
+compiled = compile_derivation(polynomial)
 x = np.array([1.0, 2.0, 3.0])
 print(f"\nAt x = {x}: f = {compiled.value(x)}, grad f = {compiled.gradient(x)}")
 numerical = symgrad.numerical_gradient(compiled.value, x, h=1e-5)
@@ -32,7 +33,7 @@ directional = symgrad.get_derivation("directional_derivative")
 print()
 print(directional.pretty())
 u = np.array([1.0, -1.0, 0.5]) / np.linalg.norm([1.0, -1.0, 0.5])
-slope = directional.compiled.gradient(0.0, x1=x[0], x2=x[1], x3=x[2], u1=u[0], u2=u[1], u3=u[2])
+slope = compile_derivation(directional).gradient(0.0, x1=x[0], x2=x[1], x3=x[2], u1=u[0], u2=u[1], u3=u[2])
 print(f"along u = {np.round(u, 4)} at x: d/dt f(x + t u) at t = 0 is {slope:.6f}; u . grad f = {u @ compiled.gradient(x):.6f}")
 
 print("\nCritical points (grad f = 0), classified by the Hessian:")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 import symgrad
+from symgrad.codegen.compile import compile_derivation
 
 for name in ("bowl_1d", "bowl_2d", "saddle"):
     derivation = symgrad.get_derivation(name)
@@ -17,7 +18,7 @@ for name in ("bowl_1d", "bowl_2d", "saddle"):
         print(f"critical point {point.point}: Hessian eigenvalues {point.hessian_eigenvalues} -> {point.kind}")
     print()
 
-bowl_1d = symgrad.get_derivation("bowl_1d").compiled
+bowl_1d = compile_derivation(symgrad.get_derivation("bowl_1d"))
 result = symgrad.gradient_descent(bowl_1d.gradient, 3.0, 0.1, 10)
 print("Gradient descent on L(w) = w^2, w0 = 3, alpha = 0.1, K = 10")
 print(f"{'k':>2}  {'w_k':>12}  {'3 * 0.8^k':>12}  {'L(w_k)':>12}")
@@ -34,7 +35,7 @@ for schedule_name, schedule in schedules:
     path = symgrad.gradient_descent(bowl_1d.gradient, 3.0, schedule, 10).path
     print(f"{schedule_name}: w_10 = {path[-1]: .6f}   path {np.round(path[:5], 4)} ...")
 
-bowl_2d = symgrad.get_derivation("bowl_2d").compiled
+bowl_2d = compile_derivation(symgrad.get_derivation("bowl_2d"))
 result_2d = symgrad.gradient_descent(bowl_2d.gradient, [3.0, -4.0], 0.1, 30)
 print("\nGradient descent on L(w1, w2) = w1^2 + w2^2 from (3, -4), alpha = 0.1")
 print(f"{'k':>2}  {'w1':>10} {'w2':>10}  {'L':>10}")

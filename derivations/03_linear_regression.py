@@ -2,15 +2,14 @@
 
 import numpy as np
 
-from symgrad import gradient_descent
-from symgrad.runtime.losses import squared_loss_and_grad
+from symgrad import get_derivation, gradient_descent, squared_loss_and_grad
 from symgrad.symbolic.objectives import squared_loss
 
 print(squared_loss.squared_loss.pretty())
 print()
 print("eq. 8-12 for symbolic N (Sum over IndexedBase x_i, y_i):", squared_loss.prove_index_form())
 print("grad 1/N ||X w - y||^2 = 2/N X^T (X w - y) for symbolic N, D:", squared_loss.prove_matrix_form())
-print("per-example squared error, the part that is compiled:", squared_loss.squared_error.verify())
+print("per-example squared error (u - y)^2, the compiled loss `squared`:", get_derivation("squared").verify())
 
 rng = np.random.default_rng(0)
 true_w0, true_w1 = 1.5, -2.0

@@ -3,23 +3,25 @@ the lecture's worked numbers through the generated code, and a linear SVM traine
 
 import numpy as np
 
-from symgrad import accuracy, gradient_descent, load_digits_dataset
-from symgrad.runtime.losses import per_example_function, per_example_source, svm_loss_and_grad
+from symgrad import accuracy, get_derivation, gradient_descent, load_digits_dataset, svm_loss_and_grad
+from symgrad.runtime.catalog import compiled_loss
 from symgrad.symbolic.objectives import svm_hinge
+from symgrad.symbolic.registry import get_loss
 
-print(svm_hinge.svm_hinge_scores.pretty())
+print(get_derivation("svm").pretty())
 print()
 print("weights W (3, 2) and features x (2,) all symbolic, eq. 15 and 16 proved:", svm_hinge.svm_hinge.verify())
 print("eq. 15 and 16 in index form, symbolic C and D:", svm_hinge.prove_index_form())
-print("compiled form, dL/ds[k] derived for symbolic C:", svm_hinge.index_hinge_gradient())
-for count in (2, 3, 4):
-    print(f"  written out for C = {count}, equals the lecture's at every label:", svm_hinge.prove_all_classes_form(count))
+declaration = get_loss("svm")
+print("compiled loss `svm`, L_i in index notation:", declaration.per_example)
+print("  dL/ds[k] derived for symbolic C:", declaration.score_gradient)
+print("  equal to the lecture's, written out for C = 2, 3, 4 at every label:", declaration.verify())
 print()
 
 scores = np.array([[3.2, 1.3, 2.2], [5.1, 4.9, 2.5], [-1.7, 2.0, -3.1]])  # columns: cat, car, frog images
 labels = np.array([0, 1, 2])
 onehot = np.eye(3)[:, labels]
-svm_per_example = per_example_function("svm_hinge")
+svm_per_example = compiled_loss("svm").module.loss_and_score_gradient
 losses = svm_per_example(scores, onehot, 1.0, 0.0)[0][0]
 print("lecture: losses 2.9, 0, 12.9, mean 5.27")
 print("symgrad: losses", np.round(losses, 6), "mean", round(losses.mean(), 4))
@@ -27,7 +29,7 @@ print("car image with W doubled:", svm_per_example(2 * scores[:, [1]], onehot[:,
 print("loss at W = 0 for C = 10:", svm_loss_and_grad(np.zeros((10, 5)), np.ones((4, 5)), np.arange(4))[0])
 print()
 print("generated per-example code, every class and example at once (S, T: (C, N)), any C:")
-print(per_example_source("svm_hinge"))
+print(compiled_loss("svm").generated_source)
 
 digits = load_digits_dataset(rng=0)  # pixels / 16, training mean subtracted, bias column: D = 65
 run = gradient_descent(

@@ -5,21 +5,24 @@ import math
 
 import numpy as np
 
-from symgrad import accuracy, gradient_descent, load_digits_dataset
-from symgrad.runtime.losses import per_example_function, per_example_source, softmax_loss_and_grad
+from symgrad import accuracy, gradient_descent, load_digits_dataset, softmax_loss_and_grad
+from symgrad.runtime.catalog import compiled_loss
 from symgrad.symbolic.objectives import softmax
+from symgrad.symbolic.registry import get_loss
 
 print(softmax.softmax_ce.pretty())
 print()
 print("-log(e^{s_y} / sum e^{s_j}) == log sum e^{s_j} - s_y:", softmax.prove_log_sum_exp_form(3))
 print("L(s + c 1) = L(s) and its gradient too (C = 3):", softmax.prove_shift_invariance(3))
 print("L(s + c 1) = L(s) for symbolic C:", softmax.prove_shift_invariance_index_form())
-print("compiled form, dL/ds[k] derived for symbolic C:", softmax.index_log_sum_exp_gradient())
-print("  written out for C = 3, the log-sum-exp loss and p_k - t_k:", softmax.prove_index_form(3))
+declaration = get_loss("softmax")
+print("compiled loss `softmax`, L_i in index notation:", declaration.per_example)
+print("  dL/ds[k] derived for symbolic C:", declaration.score_gradient)
+print("  the ratio form and p_k - t_k, written out for C = 2, 3, 4 at every label:", declaration.verify())
 print()
 
 cat_scores = np.array([3.2, 5.1, -1.7])
-loss, gradient = per_example_function("softmax_ce")(cat_scores[:, None], np.eye(3)[:, [0]])
+loss, gradient = compiled_loss("softmax").module.loss_and_score_gradient(cat_scores[:, None], np.eye(3)[:, [0]])
 probabilities = gradient[:, 0] + np.eye(3)[0]
 print("lecture: exp 24.5, 164.0, 0.18; p 0.13, 0.87, 0.00; loss -ln 0.13 = 2.04")
 print("symgrad: exp", np.round(np.exp(cat_scores), 2), "p", np.round(probabilities, 2), "loss", round(float(loss[0, 0]), 4))
@@ -30,7 +33,7 @@ for dtype in (np.float32, np.float64):
     print(f"scores (1e4, -1e4, 0), label 1, {np.dtype(dtype).name}:", softmax_loss_and_grad(W, np.ones((1, 1), dtype), np.array([1])))
 print()
 print("generated per-example code, every class and example at once (S, T: (C, N)), any C:")
-print(per_example_source("softmax_ce"))
+print(compiled_loss("softmax").generated_source)
 
 digits = load_digits_dataset(rng=0)  # pixels / 16, training mean subtracted, bias column: D = 65
 run = gradient_descent(

@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from symgrad.verification.checker import (
     TOLERANCES,
     assert_gradient,
-    check_derivation,
     check_gradient,
     default_step,
 )
+from symgrad.verification.derivation_checks import check_derivation
 from symgrad.verification.numerical import complex_step_gradient
 from symgrad.symbolic.registry import get_derivation
 from symgrad.verification.hypothesis_strategies import finite_arrays

@@ -13,7 +13,7 @@ da = pytest.importorskip("dask.array")
 import symgrad  # noqa: E402
 from symgrad.runtime.dask_evaluation import CHUNKS_IN_MEMORY, read_npy_in_chunks  # noqa: E402
 from symgrad.training.strategies import chunk_minibatches  # noqa: E402
-from test_losses_svm import random_problem  # noqa: E402
+from references import random_problem  # noqa: E402
 
 
 def relative_difference(a, b):
@@ -69,7 +69,7 @@ def test_exact_kinks_give_the_numpy_subgradient():
         (lambda W, X, y: (W, X, y + 5), "y: labels must be in"),
         (lambda W, X, y: (W, X.map_blocks(lambda b: np.where(b > 2.5, np.nan, b)), y), "X: inputs must be finite"),
         (lambda W, X, y: (W[:, :3], X, y), "X: has 5 features"),
-        (lambda W, X, y: (W, X, y[:-1]), "y: expected labels of shape"),
+        (lambda W, X, y: (W, X, y[:-1]), "y: expected shape"),
         (lambda W, X, y: (W, X[X[:, 0] > 0], y), "X: the number of rows is unknown"),
         (lambda W, X, y: (W, X, y.astype(float)), "y: labels must be integers"),
     ],

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from symgrad.training.datasets import CIFAR10_PIXELS, load_cifar10, load_cifar10_batch, load_digits_dataset
-from symgrad.runtime.losses import svm_loss_and_grad
+from symgrad import svm_loss_and_grad
 from symgrad.training.strategies import accuracy, minibatch_gradient_descent
 
 ROWS_PER_BATCH = 20

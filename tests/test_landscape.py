@@ -14,7 +14,7 @@ from symgrad.training.landscape import (
     random_directions,
     step_size_sweep,
 )
-from symgrad.runtime.losses import softmax_loss_and_grad, svm_loss_and_grad
+from symgrad import softmax_loss_and_grad, svm_loss_and_grad
 from symgrad.training.plotting import plot_hinge_demo, plot_loss_curves, plot_slice_1d, plot_slice_2d, plot_step_sizes
 from symgrad.training.strategies import full_batch_gradient_descent, random_search
 

@@ -7,14 +7,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from symgrad import compile_derivation, squared_loss_and_grad, svm_loss_and_grad
 from symgrad.codegen.modules import lambdify_numpy
-from symgrad.runtime.losses import (
-    linear_layer_functions,
-    linear_layer_source,
-    softmax_loss_and_grad,
-    squared_loss_and_grad,
-    svm_loss_and_grad,
-)
+from symgrad.runtime.catalog import loss_function, loss_names
+from symgrad.runtime.generated import linear_layer as generated_linear_layer
+from symgrad.runtime.generated import module_source
 from symgrad.symbolic.objectives import linear_layer, logistic
 
 
@@ -33,7 +30,7 @@ def test_matrix_diff_pitfall_is_avoided():
 
 
 def test_generated_layer_code_is_two_matrix_products_and_no_loop():
-    source = linear_layer_source()
+    source = module_source(generated_linear_layer())
     # The two O(N C D) products, X W^T and G X, and nothing else (the L2 term is a vdot).
     assert "(X @ W.T)" in source and "(G @ X)" in source and source.count(" @ ") == 2
     assert "for " not in source and ".dot(" not in source and "einsum" not in source
@@ -44,13 +41,17 @@ def test_generated_layer_code_keeps_the_dtype(dtype):
     rng = np.random.default_rng(0)
     W, X = rng.normal(size=(3, 4)).astype(dtype), rng.normal(size=(5, 4)).astype(dtype)
     losses, G = rng.normal(size=(5, 1)).astype(dtype), rng.normal(size=(3, 5)).astype(dtype)
-    scores, objective_and_gradient = linear_layer_functions()
-    S = scores(W, X)[0]
-    value, gradient = objective_and_gradient(losses, G, X, W, 5, dtype(0.1))
-    assert S.dtype == gradient.dtype == np.asarray(value).dtype == dtype
+    layer = generated_linear_layer()
+    S = layer.scores(W, X)[0]
+    value, gradient = layer.data_objective_and_gradient(losses, G, X, 5)
+    penalty, penalty_gradient = layer.l2_penalty_and_gradient(W, dtype(0.1))
+    outputs = (S, gradient, penalty_gradient, np.asarray(value), np.asarray(penalty))
+    assert {array.dtype for array in outputs} == {np.dtype(dtype)}
     np.testing.assert_allclose(S, X @ W.T, rtol=1e-5)
-    np.testing.assert_allclose(gradient, G @ X / 5 + 0.2 * W, rtol=1e-5)
-    assert value == pytest.approx(losses.mean() + 0.1 * np.sum(W**2), rel=1e-5)
+    np.testing.assert_allclose(gradient, G @ X / 5, rtol=1e-5)
+    np.testing.assert_allclose(penalty_gradient, 0.2 * W, rtol=1e-5)
+    assert value == pytest.approx(losses.mean(), rel=1e-5)
+    assert penalty == pytest.approx(0.1 * np.sum(W**2), rel=1e-5)
 
 
 def test_printer_writes_scaled_matrix_products_without_dot():
@@ -76,12 +77,13 @@ def test_logistic_derivation_and_chain_rule():
 
 def test_logistic_compiled_gradient_matches_closed_form():
     w, x = np.array([0.3, -0.7]), np.array([1.0, -2.0])
-    gradient = logistic.logistic.compiled.gradient(w, x0=x[0], x1=x[1])
+    gradient = compile_derivation(logistic.logistic).gradient(w, x0=x[0], x1=x[1])
     np.testing.assert_allclose(gradient, -(1 - 1 / (1 + np.exp(-w @ x))) * x)
 
 
 W, X, Y = np.zeros((3, 4)), np.ones((5, 4)), np.array([0, 1, 2, 0, 1])
-CLASSIFIERS = [svm_loss_and_grad, softmax_loss_and_grad]
+CLASSIFIERS = [loss_function(name) for name in loss_names("classifier")]
+REGRESSIONS = [loss_function(name) for name in loss_names("regression")]
 BAD_CLASSIFIER_INPUTS = [
     ({"W": np.zeros((3, 5))}, ValueError, "X: has 4 features"),
     ({"W": np.zeros(4)}, ValueError, "W: expected a 2-D array"),
@@ -123,21 +125,24 @@ def test_overflowing_scores_are_reported():
         svm_loss_and_grad(np.full((3, 4), 1e200), np.full((5, 4), 1e200), Y)
 
 
+@pytest.mark.parametrize("loss_and_grad", REGRESSIONS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize(
-    "w, X, y, error, message",
+    "w, X, t, error, message",
     [
         (np.zeros(3), np.ones((5, 4)), np.zeros(5), ValueError, "X: has 4 features"),
         (np.zeros((1, 4)), np.ones((5, 4)), np.zeros(5), ValueError, "w: expected a 1-D array"),
-        (np.zeros(4), np.ones((5, 4)), np.zeros(4), ValueError, "y: expected targets of shape"),
-        (np.zeros(4), np.ones((5, 4)), np.full(5, np.nan), ValueError, "y: targets must be finite"),
+        (np.zeros(4, dtype=int), np.ones((5, 4)), np.zeros(5), TypeError, "w: expected a floating array"),
+        (np.zeros(4), np.ones((5, 4)), np.zeros(4), ValueError, "t: expected targets of shape"),
+        (np.zeros(4), np.ones((5, 4)), np.full(5, np.nan), ValueError, "t: targets must be finite"),
         (np.zeros(4), np.ones((0, 4)), np.zeros(0), ValueError, "X: the batch is empty"),
         (np.zeros(4), np.full((5, 4), np.inf), np.zeros(5), ValueError, "X: inputs must be finite"),
-        (np.zeros(4), np.ones((5, 4)), np.array(["a"] * 5), TypeError, "y: expected real targets"),
+        (np.zeros(4), np.ones((5, 4)), np.array(["a"] * 5), TypeError, "t: expected real targets"),
+        (np.zeros(4), np.ones((5, 4)), np.zeros(5, dtype=bool), TypeError, "t: expected real targets"),
     ],
 )
-def test_bad_regression_input_names_the_argument(w, X, y, error, message):
+def test_bad_regression_input_names_the_argument(loss_and_grad, w, X, t, error, message):
     with pytest.raises(error, match=f"^{message}"):
-        squared_loss_and_grad(w, X, y)
+        loss_and_grad(w, X, t)
 
 
 def test_integer_inputs_are_accepted_for_X():

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symgrad.verification.checker import TOLERANCES, check_derivation
+from symgrad.verification.checker import TOLERANCES
+from symgrad.verification.derivation_checks import check_derivation
 from symgrad.symbolic.registry import all_derivations
 from symgrad.verification.hypothesis_strategies import derivation_parameters, derivation_points, floating_dtypes, integer_arrays
 

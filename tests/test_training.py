@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from symgrad.training.datasets import load_digits_dataset
-from symgrad.runtime.losses import softmax_loss_and_grad, svm_loss_and_grad
+from symgrad import softmax_loss_and_grad, svm_loss_and_grad
 from symgrad.training.strategies import (
     accuracy,
     full_batch_gradient_descent,

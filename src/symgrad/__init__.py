@@ -1,43 +1,44 @@
-"""symgrad: derive gradients of machine-learning losses with SymPy, compile them to NumPy, run gradient
-descent with them, and prove them right.
+"""symgrad: derive gradients of machine-learning losses with SymPy, compile them to NumPy, run gradient descent
+with them, and prove them right.
 
-Names load on first use (PEP 562), so ``import symgrad`` stays light: SymPy is imported only when a
-derivation is asked for.
+The names below are the public API; every other module is internal. Names load on first use (PEP 562), so
+``import symgrad`` stays light: SymPy is imported only when a derivation is asked for, never by the compiled
+losses, the checker or the training strategies. Every compiled loss ``NAME`` (``loss_names()``) is also here as
+``NAME_loss_and_grad``.
 """
+
+from __future__ import annotations
 
 from importlib import import_module
 
 _PUBLIC_NAMES = {
-    # derivation core (symbolic; imports SymPy)
+    # derivations (symbolic; import SymPy)
     "Derivation": "symgrad.symbolic.derivation",
     "register": "symgrad.symbolic.registry",
     "get_derivation": "symgrad.symbolic.registry",
     "all_derivations": "symgrad.symbolic.registry",
     "critical_points": "symgrad.symbolic.critical",
     "derive": "symgrad.symbolic.expressions",
-    # numerics (NumPy only)
+    "compile_derivation": "symgrad.codegen.compile",
+    # compiled losses of a linear model (NumPy) and where they run
+    "loss_names": "symgrad.runtime.catalog",
+    "loss_and_grad_function": "symgrad.backends",
+    "read_npy_in_chunks": "symgrad.runtime.dask_evaluation",
+    # numerical gradients and gradient descent
     "numerical_gradient": "symgrad.verification.numerical",
     "relative_error": "symgrad.verification.numerical",
     "complex_step_gradient": "symgrad.verification.numerical",
     "gradient_descent": "symgrad.training.descent",
     "LineSearch": "symgrad.training.descent",
-    # compiled losses of the linear classifier and of linear regression (NumPy)
-    "svm_loss_and_grad": "symgrad.runtime.losses",
-    "softmax_loss_and_grad": "symgrad.runtime.losses",
-    "squared_loss_and_grad": "symgrad.runtime.losses",
-    # backends: JAX (jitted) and Dask (chunked data, clusters)
-    "loss_and_grad_function": "symgrad.backends",
-    "jax_loss_and_grad": "symgrad.backends.jax_backend",
-    "read_npy_in_chunks": "symgrad.runtime.dask_evaluation",
     # verification engine
     "check_gradient": "symgrad.verification.checker",
     "assert_gradient": "symgrad.verification.checker",
     "check_subgradient": "symgrad.verification.checker",
-    "check_derivation": "symgrad.verification.checker",
-    "check_taylor_remainder": "symgrad.verification.taylor",
     "GradientReport": "symgrad.verification.checker",
     "TOLERANCES": "symgrad.verification.checker",
-    # data, the lecture's training strategies, loss landscapes and figures
+    "check_taylor_remainder": "symgrad.verification.taylor",
+    "check_derivation": "symgrad.verification.derivation_checks",
+    # data, the lecture's training strategies, loss landscapes
     "Dataset": "symgrad.training.datasets",
     "load_cifar10": "symgrad.training.datasets",
     "load_digits_dataset": "symgrad.training.datasets",
@@ -55,15 +56,27 @@ _PUBLIC_NAMES = {
     "hinge_demo": "symgrad.training.landscape",
 }
 
-__all__ = sorted(_PUBLIC_NAMES)
+LOSS_FUNCTION_SUFFIX = "_loss_and_grad"
 
 
-def __getattr__(name):
-    try:
-        module = _PUBLIC_NAMES[name]
-    except KeyError:
-        raise AttributeError(f"module 'symgrad' has no attribute {name!r}") from None
-    value = getattr(import_module(module), name)
+def _loss_function_names() -> list[str]:
+    from symgrad.runtime.generated import declared_loss_names
+
+    return [name + LOSS_FUNCTION_SUFFIX for name in declared_loss_names()]
+
+
+__all__ = sorted([*_PUBLIC_NAMES, *_loss_function_names(), "__version__"])
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC_NAMES:
+        value = getattr(import_module(_PUBLIC_NAMES[name]), name)
+    elif name.endswith(LOSS_FUNCTION_SUFFIX) and name in _loss_function_names():
+        value = import_module("symgrad.runtime.catalog").loss_function(name[: -len(LOSS_FUNCTION_SUFFIX)])
+    elif name == "__version__":
+        value = import_module("importlib.metadata").version("symgrad")
+    else:
+        raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
     globals()[name] = value
     return value
 

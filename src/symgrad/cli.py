@@ -79,12 +79,13 @@ def random_parameters(derivation, rng) -> dict:
 
 def smooth_point(derivation, rng, margin: float = 1e-3):
     """A random point and parameters at least ``margin`` from every kink (up to 200 draws)."""
-    from symgrad.symbolic.kinks import distance_to_kinks
+    from symgrad.codegen.compile import compile_derivation
 
+    compiled = compile_derivation(derivation)
     for _ in range(200):
         parameters = random_parameters(derivation, rng)
         x = rng.normal(size=derivation.shape)
-        if distance_to_kinks(derivation, x, parameters) >= margin:
+        if compiled.kink_distance(x, **parameters) >= margin:
             return x, parameters
     raise UsageError(f"{derivation.name}: no point {margin} away from its kinks in 200 random draws")
 
@@ -154,9 +155,9 @@ def load_dataset(arguments):
 
 
 def loss_function(name: str):
-    from symgrad.runtime.losses import softmax_loss_and_grad, svm_loss_and_grad
+    from symgrad.runtime.catalog import loss_function as compiled_loss_function
 
-    return {"svm": svm_loss_and_grad, "softmax": softmax_loss_and_grad}[name]
+    return compiled_loss_function(name)
 
 
 def command_train(arguments) -> int:
@@ -242,7 +243,10 @@ def command_landscape(arguments) -> int:
 def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", choices=("digits", "cifar"), default="digits", help="default digits (offline)")
     parser.add_argument("--cifar-dir", metavar="PATH", help="the CIFAR-10 python-version folder (cifar-10-batches-py)")
-    parser.add_argument("--loss", choices=("svm", "softmax"), default="svm", help="default svm")
+    from symgrad.runtime.catalog import loss_names
+
+    classifiers = loss_names("classifier")
+    parser.add_argument("--loss", choices=classifiers, default="svm", help="a compiled classifier loss (default svm)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 

@@ -1,4 +1,4 @@
-"""Choosing where a compiled classifier loss runs: NumPy (default), JAX (jitted), or Dask (chunked data).
+"""Choosing where a compiled loss runs: NumPy (default), JAX (jitted), or Dask (chunked data).
 
     backend   runs on                                   choose it for
     numpy     NumPy arrays in memory, one process       data that fits in memory; the fastest on a CPU
@@ -6,7 +6,7 @@
     dask      dask.array chunked over examples          data larger than memory, or a dask.distributed cluster
 
 All three run the same SymPy derivation: NumPy and Dask the same generated text (Dask arrays implement the NumPy
-functions it calls), JAX the same expressions printed for ``jax.numpy``.
+functions it calls), JAX the same expressions printed for ``jax.numpy``. Every compiled loss runs on every backend.
 
 >>> import numpy as np
 >>> svm = loss_and_grad_function("svm", backend="numpy")
@@ -16,45 +16,45 @@ functions it calls), JAX the same expressions printed for ``jax.numpy``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+
+from symgrad import validation
+from symgrad.runtime.catalog import compiled_loss, loss_function
 
 BACKENDS = ("numpy", "jax", "dask")
-LOSS_NAMES = {"svm": "svm_hinge", "softmax": "softmax_ce"}
 
 
 def loss_and_grad_function(loss: str, backend: str = "numpy") -> Callable:
-    """The compiled ``loss_and_grad(W, X, y, reg=0.0, **parameters) -> (loss, dW)`` of a linear classifier.
+    """The compiled ``loss_and_grad(W, X, y, reg=0.0, **parameters) -> (loss, gradient)`` of a linear model.
 
     Args:
-        loss: ``"svm"`` (parameters ``delta``, ``kink_value``) or ``"softmax"``.
+        loss: a compiled loss's name (``symgrad.loss_names()``: ``"svm"``, ``"softmax"``, ``"squared"``, ...).
         backend: ``"numpy"``, ``"jax"`` or ``"dask"``. The Dask function takes X (N, D) as a Dask array chunked
             over rows (a NumPy X is wrapped in one with Dask's automatic chunks); the others take arrays in
             memory.
 
     Returns:
-        A function of W (C, D), X (N, D), y (N,) returning (loss: float, dW: NumPy array (C, D) in W's dtype).
+        A function of W (C, D) or w (D,), X (N, D) and labels or targets (N,), returning (loss: float, gradient:
+        NumPy array in the weights' shape and dtype).
     """
-    if loss not in LOSS_NAMES:
-        raise ValueError(f"loss: expected one of {sorted(LOSS_NAMES)}, got {loss!r}")
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
-    from symgrad.runtime import losses
-
-    numpy_function = {"svm": losses.svm_loss_and_grad, "softmax": losses.softmax_loss_and_grad}[loss]
+    function = loss_function(compiled_loss(loss).name)
     if backend == "numpy":
-        return numpy_function
+        return function
     if backend == "jax":
         from symgrad.backends.jax_backend import jax_loss_and_grad
 
-        return jax_loss_and_grad(LOSS_NAMES[loss])
+        return jax_loss_and_grad(loss)
     try:
         import dask.array as da
     except ImportError as error:
         raise ImportError("the dask backend needs Dask: pip install 'symgrad[dask]'") from error
 
     def dask_loss_and_grad(W, X, y, reg=0.0, **parameters):
-        """(loss, dW) with X (N, D) evaluated as a Dask array chunked over rows."""
-        return numpy_function(W, X if losses.is_dask_array(X) else da.from_array(X, chunks=("auto", -1)), y,
-                              reg=reg, **parameters)
+        """(loss, gradient) with X (N, D) evaluated as a Dask array chunked over rows."""
+        chunked = X if validation.is_dask_array(X) else da.from_array(X, chunks=("auto", -1))
+        return function(W, chunked, y, reg=reg, **parameters)
 
+    dask_loss_and_grad.__name__ = dask_loss_and_grad.__qualname__ = f"dask_{loss}_loss_and_grad"
     return dask_loss_and_grad

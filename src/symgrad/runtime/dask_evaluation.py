@@ -13,7 +13,7 @@ read from the file when a task needs it, so memory holds a few chunks, whatever 
 
 >>> import numpy as np, dask.array as da, symgrad
 >>> X = da.ones((1000, 4), chunks=(250, 4)); y = da.zeros(1000, dtype=int, chunks=250)
->>> loss, dW = symgrad.svm_loss_and_grad(np.zeros((3, 4)), X, y)    # dispatched here for a Dask X
+>>> loss, dW = symgrad.svm_loss_and_grad(np.zeros((3, 4)), X, y)    # evaluated here for a Dask X
 >>> loss, dW.shape
 (2.0, (3, 4))
 """
@@ -25,7 +25,8 @@ import os
 
 import numpy as np
 
-from symgrad.runtime import losses
+from symgrad import validation
+from symgrad.runtime.generated import linear_layer
 
 CHUNKS_IN_MEMORY = 16
 """A memory budget is divided into this many chunks, leaving room for the chunks the scheduler's threads hold
@@ -34,41 +35,46 @@ full-batch steps and 80 mini-batch steps on 2 threads): peak RSS grew by 18.9 / 
 32 / 64 / 128 MiB; about 12 MiB of it does not scale with the budget, so budgets below ~24 MiB are not met."""
 
 
-def classifier_loss_and_grad(loss_name: str, W, X, y, reg: float, parameters: tuple) -> tuple[float, np.ndarray]:
-    """``symgrad.svm_loss_and_grad`` / ``softmax_loss_and_grad`` for a Dask X.
+def loss_and_grad_on_dask(loss, weights, X, y, reg: float, values: tuple) -> tuple[float, np.ndarray]:
+    """A compiled loss on a Dask X: one ``dask.compute`` of the loss, the gradient and the input checks.
 
     Args:
-        loss_name: ``"svm_hinge"`` or ``"softmax_ce"``.
-        W: NumPy weights (C, D), checked by :func:`symgrad.runtime.losses.classifier_weights`.
+        loss: a :class:`symgrad.runtime.losses.CompiledLoss`.
+        weights: NumPy weights (C, D), checked (a regression loss's w as one row).
         X: Dask array (N, D), real, chunked over rows (any chunking of the columns is merged).
-        y: labels (N,) in [0, C), a Dask or NumPy integer array.
-        reg: L2 strength >= 0 (checked by the caller). parameters: Delta and H0 for the SVM, () for softmax.
+        y: labels (N,) in [0, C), or real targets (N,), a Dask or NumPy array.
+        reg: L2 strength >= 0. values: the loss's parameters in generated order.
 
     Returns:
-        (loss: float, dW: NumPy array (C, D) in W's dtype).
+        (loss: float, gradient: NumPy array (C, D) in the computing dtype).
     """
     import dask
     import dask.array as da
 
-    number_of_classes, number_of_features = W.shape
+    number_of_classes, number_of_features = weights.shape
     X = _dask_inputs(X, number_of_features)
-    labels = _dask_labels(y, X)
-    dtype = np.result_type(W.dtype, X.dtype)
+    dtype = np.result_type(weights.dtype, X.dtype)
     X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
-    onehot = losses.one_hot(labels, number_of_classes, dtype)
-    weights = W.astype(dtype, copy=False)
-    scores, _ = losses.linear_layer_functions()
-    S = scores(weights, X)[0].T
-    loss, gradient = losses.evaluate_after_scores(loss_name, S, onehot, X, weights, reg, parameters)
-    loss, gradient, finite, lowest, highest = dask.compute(
-        loss, gradient, da.isfinite(S).all(), labels.min(), labels.max()
-    )
-    if lowest < 0 or highest >= number_of_classes:
-        raise ValueError(f"y: labels must be in [0, {number_of_classes}), got values from {lowest} to {highest}")
+    targets = _dask_targets(loss, y, X, number_of_classes, dtype)
+    W = weights.astype(dtype, copy=False)
+    S = linear_layer().scores(W, X)[0].T
+    value, gradient = loss.batch_objective_and_gradient(S, targets, X, W, reg, values)
+    checks = [da.isfinite(S).all()]
+    if loss.kind == "classifier":
+        checks += [y.min(), y.max()] if validation.is_dask_array(y) else []
+    value, gradient, finite, *label_range = dask.compute(value, gradient, *checks)
+    if label_range and (label_range[0] < 0 or label_range[1] >= number_of_classes):
+        raise ValueError(
+            f"y: labels must be in [0, {number_of_classes}), got values from {label_range[0]} to {label_range[1]}"
+        )
     if not finite:
-        losses._check_finite_weights(W, "W")
-        raise ValueError("X: inputs must be finite (found NaN or inf), or the scores X @ W.T overflow")
-    return float(loss), np.asarray(gradient).astype(W.dtype, copy=False)
+        validation.require_finite(weights, loss.weights_name)
+        raise ValueError(f"X: inputs must be finite (found NaN or inf), or the scores X @ {loss.weights_name}.T overflow")
+    gradient = np.asarray(gradient)
+    if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
+        raise ValueError(f"{loss.name}: the loss or its gradient overflows (value {float(value)}); rescale X or "
+                         f"{loss.weights_name}")
+    return float(value), gradient
 
 
 def read_npy_in_chunks(path, *, rows_per_chunk: int | None = None, memory_budget: int | None = None):
@@ -160,14 +166,25 @@ def _dask_inputs(X, number_of_features: int):
     return X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
 
 
-def _dask_labels(y, X):
+def _dask_targets(loss, y, X, number_of_classes: int, dtype):
+    """T (C, N) as a Dask array chunked like X's rows: one-hot labels, or a regression loss's targets as a row."""
     import dask.array as da
 
-    labels = y if losses.is_dask_array(y) else np.asarray(y)
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"y: labels must be integers, got dtype {labels.dtype}")
-    if labels.shape != (X.shape[0],):
-        raise ValueError(f"y: expected labels of shape ({X.shape[0]},) to match X, got {labels.shape}")
-    if not losses.is_dask_array(labels):
-        return da.from_array(labels, chunks=(X.chunks[0],))
-    return labels.rechunk((X.chunks[0],)) if labels.chunks != (X.chunks[0],) else labels
+    values = y if validation.is_dask_array(y) else np.asarray(y)
+    if loss.kind == "classifier":
+        if values.dtype == bool or not np.issubdtype(values.dtype, np.integer):
+            raise TypeError(f"y: labels must be integers, got dtype {values.dtype}")
+    elif values.dtype == bool or not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
+        raise TypeError(f"t: expected real targets, got dtype {values.dtype}")
+    name = loss.targets_name
+    if values.shape != (X.shape[0],):
+        raise ValueError(f"{name}: expected shape ({X.shape[0]},), one per row of X, got {values.shape}")
+    if not validation.is_dask_array(values):
+        if loss.kind == "classifier":
+            validation.class_labels(values, X.shape[0], number_of_classes)
+        else:
+            validation.real_targets(values, X.shape[0])
+        values = da.from_array(values, chunks=(X.chunks[0],))
+    elif values.chunks != (X.chunks[0],):
+        values = values.rechunk((X.chunks[0],))
+    return loss.targets(values, number_of_classes, dtype)

@@ -1,74 +1,120 @@
-"""Generated NumPy modules: turn their text into functions, and ship copies so SymPy is not needed to run them.
+"""The generated modules that run: the shipped ones, checked to be current, and text generated in this process.
 
-A generated module is the text :func:`symgrad.codegen.modules.generate_module` writes: import lines and one function,
-``_lambdifygenerated``, printed by SymPy's ``lambdify``. Copies of the modules behind the compiled losses live in
-``_generated/`` beside this file, so ``import symgrad`` and a first ``svm_loss_and_grad`` call import NumPy
-only. A test regenerates every copy and requires it to be identical; ``python -m symgrad.runtime.generated`` rewrites them.
+Code generation (:mod:`symgrad.codegen`) writes one module per compiled loss and backend, plus the linear layer,
+into ``_generated/<backend>/`` beside this file, so that the compiled losses import NumPy only, never SymPy. Each
+records a digest of the sources it was generated from (the loss's declaration and the code generator); a shipped
+module that is missing, or whose digest no longer matches those sources, is an error that names the
+regeneration command, never a silent regeneration at run time.
 
 This module imports nothing but the standard library.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import linecache
+import types
 from pathlib import Path
-from typing import Callable
 
-GENERATED_DIRECTORY = Path(__file__).parent / "_generated"
-FUNCTION_NAME = "_lambdifygenerated"
+PACKAGE_DIRECTORY = Path(__file__).resolve().parents[1]
+GENERATED_DIRECTORY = Path(__file__).resolve().parent / "_generated"
+GENERATED_PACKAGE = "symgrad.runtime._generated"
+BACKENDS = ("numpy", "jax")
+REGENERATE_COMMAND = "python -m symgrad.codegen.regenerate"
+
+LOSS_DECLARATIONS = PACKAGE_DIRECTORY / "symbolic" / "losses"
+"""One file per compiled loss, named after it."""
+
+LINEAR_LAYER = "linear_layer"
+LINEAR_LAYER_DECLARATION = PACKAGE_DIRECTORY / "symbolic" / "objectives" / "linear_layer.py"
+
+CODE_GENERATOR_SOURCES = (
+    "symbolic/index_form.py",
+    "symbolic/notation.py",
+    "symbolic/linear_model_loss.py",
+    "codegen/printers.py",
+    "codegen/modules.py",
+    "codegen/rewriting.py",
+    "codegen/loss_modules.py",
+)
+"""Sources every generated module depends on besides its own declaration (relative to the package)."""
 
 
-def function_from_module(text: str) -> Callable:
-    """Execute generated module text and return its ``_lambdifygenerated`` function.
+class GeneratedModuleError(RuntimeError):
+    """A shipped generated module is missing or stale: the message names the regeneration command."""
+
+
+def declaration_path(name: str) -> Path:
+    """The source a generated module is generated from: ``symbolic/losses/<name>.py`` or the linear layer's."""
+    return LINEAR_LAYER_DECLARATION if name == LINEAR_LAYER else LOSS_DECLARATIONS / f"{name}.py"
+
+
+def declared_loss_names() -> tuple[str, ...]:
+    """The compiled losses declared in ``symbolic/losses/``, by file name (read without importing SymPy)."""
+    return tuple(sorted(path.stem for path in LOSS_DECLARATIONS.glob("*.py") if not path.stem.startswith("_")))
+
+
+def source_digest(name: str) -> str:
+    """SHA-256 (16 hex digits) of the declaration of ``name`` and of :data:`CODE_GENERATOR_SOURCES`."""
+    digest = hashlib.sha256()
+    for path in (declaration_path(name), *(PACKAGE_DIRECTORY / source for source in CODE_GENERATOR_SOURCES)):
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def generated_path(name: str, backend: str = "numpy") -> Path:
+    """Where the shipped module of ``name`` for ``backend`` lives."""
+    return GENERATED_DIRECTORY / backend / f"{name}.py"
+
+
+def shipped_module(name: str, backend: str = "numpy") -> types.ModuleType:
+    """The shipped generated module of ``name`` (a compiled loss, or ``"linear_layer"``) for ``backend``, imported
+    after checking that it exists and was generated from today's sources.
+
+    Raises:
+        GeneratedModuleError: it is missing or stale (the message names :data:`REGENERATE_COMMAND`).
+    """
+    path = generated_path(name, backend)
+    where = path.relative_to(PACKAGE_DIRECTORY.parent)
+    if not path.is_file():
+        raise GeneratedModuleError(f"{name}: the generated module {where} is missing; run `{REGENERATE_COMMAND}`")
+    module = importlib.import_module(f"{GENERATED_PACKAGE}.{backend}.{name}")
+    recorded = getattr(module, "SOURCE_DIGEST", None)
+    if recorded != source_digest(name):
+        raise GeneratedModuleError(
+            f"{name}: the generated module {where} is stale (its declaration or the code generator changed since "
+            f"it was generated); run `{REGENERATE_COMMAND}`"
+        )
+    return module
+
+
+@functools.lru_cache(maxsize=None)
+def linear_layer(backend: str = "numpy") -> types.ModuleType:
+    """The generated batch level for ``backend``: ``scores``, ``data_objective_and_gradient``,
+    ``l2_penalty_and_gradient``."""
+    return shipped_module(LINEAR_LAYER, backend)
+
+
+def module_from_text(text: str, name: str) -> types.ModuleType:
+    """Execute generated module text as a module called ``name``.
 
     The text is registered with :mod:`linecache` under a name derived from its hash, so tracebacks and
     ``inspect.getsource`` show the generated lines.
     """
     filename = f"<symgrad-generated-{hashlib.sha1(text.encode()).hexdigest()[:12]}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-    namespace: dict = {}
-    exec(compile(text, filename, "exec"), namespace)
-    return namespace[FUNCTION_NAME]
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    exec(compile(text, filename, "exec"), module.__dict__)
+    return module
 
 
-def shipped_path(key: str) -> Path:
-    return GENERATED_DIRECTORY / f"{key}.py"
-
-
-def module_text(key: str, generate: Callable[[], str]) -> str:
-    """The shipped copy of module ``key`` if there is one, else ``generate()`` (which runs SymPy)."""
-    path = shipped_path(key)
-    return path.read_text(encoding="utf-8") if path.is_file() else generate()
-
-
-def load_function(key: str, generate: Callable[[], str]) -> Callable:
-    """The function of module ``key``: from the shipped copy, or generated now."""
-    return function_from_module(module_text(key, generate))
-
-
-def shipped_generators() -> dict[str, Callable[[], str]]:
-    """Every module that symgrad ships, by key, with the function that generates it from its derivation."""
-    from symgrad.runtime.losses import shipped_modules
-
-    return shipped_modules()
-
-
-def write_shipped_modules() -> list[Path]:
-    """Regenerate every shipped module from its derivation and remove copies nothing generates any more."""
-    generators = shipped_generators()
-    GENERATED_DIRECTORY.mkdir(exist_ok=True)
-    written = []
-    for key, generate in generators.items():
-        path = shipped_path(key)
-        path.write_text(generate(), encoding="utf-8")
-        written.append(path)
-    for path in GENERATED_DIRECTORY.glob("*.py"):
-        if path.stem not in generators:
-            path.unlink()
-    return written
-
-
-if __name__ == "__main__":
-    for written_path in write_shipped_modules():
-        print(f"wrote {written_path}")
+def module_source(module: types.ModuleType) -> str:
+    """The text of a generated module, shipped or executed from text."""
+    filename = module.__file__
+    if filename in linecache.cache:
+        return "".join(linecache.cache[filename][2])
+    return Path(filename).read_text(encoding="utf-8")

@@ -105,9 +105,14 @@ class Derivation:
         return tuple(dict.fromkeys(arguments))
 
     @property
+    def non_smooth_functions(self) -> tuple[str, ...]:
+        """Names of the kinked functions in the objective (Max, Abs, Heaviside, sign, Piecewise), sorted."""
+        return tuple(sorted({type(node).__name__ for node in self.objective.atoms(*NON_SMOOTH_FUNCTIONS)}))
+
+    @property
     def is_smooth(self) -> bool:
         """False when the objective contains a kink (Max, Abs, Heaviside, sign, Piecewise)."""
-        return not self.objective.has(*NON_SMOOTH_FUNCTIONS)
+        return not self.non_smooth_functions
 
     def verify(self) -> bool:
         """Prove that the derived gradient equals the lecture's form: each difference simplifies to 0.
@@ -121,13 +126,6 @@ class Derivation:
         if self.lecture_gradient is None:
             raise ValueError(f"{self.name}: no lecture_gradient was given, so there is nothing to prove")
         return all(is_identically_zero(d - l) for d, l in zip(self.gradient, self.lecture_gradient))
-
-    @cached_property
-    def compiled(self):
-        """NumPy functions for value and gradient, lambdified once (see ``symgrad.codegen.modules``)."""
-        from symgrad.codegen.modules import compile_derivation
-
-        return compile_derivation(self)
 
     def verdict(self) -> str:
         """One line: the outcome of :meth:`verify`, or that there is no lecture form to prove against."""

@@ -1,7 +1,7 @@
 """Index-form expressions over the classes, evaluated for every class and every example at once.
 
 A per-example loss written for a symbolic number of classes C, in index notation (scores s[j], one-hot
-label t[j], sums ``Sum(..., (j, 0, C - 1))``), is turned into code that works on whole arrays:
+label t[j], sums ``Sum(..., (j, 0, C - 1))``, maxima :class:`ClassMaximum`), is turned into code that works on whole arrays:
 
     s[j], t[j]                      ->  S, T            arrays (C, N): classes on axis 0, one column per example
     Sum(e(j), (j, 0, C - 1))        ->  ClassSum(E)     sum over axis 0, kept as (1, N) so it broadcasts
@@ -9,8 +9,8 @@ label t[j], sums ``Sum(..., (j, 0, C - 1))``), is turned into code that works on
 
 so the generated code makes a handful of array operations whatever C is, and one text serves every C.
 This is exact when no subexpression has two free class indices (that would need an outer product over
-classes); :func:`to_class_axis` checks it and refuses otherwise. ``ClassMax`` is the maximum over axis 0,
-for the shift of the softmax scores.
+classes); :func:`to_class_axis` checks it and refuses otherwise. A maximum over the classes,
+``ClassMaximum(e(j), j, C)``, becomes ``ClassMax(E)``, the maximum over axis 0.
 """
 
 from __future__ import annotations
@@ -46,6 +46,58 @@ class ClassMax(_ClassReduction):
     """max_j of an array (C, N) over its class axis -> (1, N)."""
 
     reduction = "max"
+
+
+class ClassMaxGap(_ClassReduction):
+    """The largest minus the second largest entry of an array (C, N) over its class axis -> (1, N), C >= 2:
+    zero exactly where the maximum over the classes is tied (a kink of max_j e_j)."""
+
+    def _print_reduction(self, printer) -> str:
+        module = printer._module
+        partition = printer._module_format(f"{module}.partition")
+        difference = printer._module_format(f"{module}.diff")
+        return f"{difference}({partition}({printer._print(self.args[0])}, -2, axis=0)[-2:], axis=0)"
+
+
+class ClassMaximum(sp.Function):
+    """max_{index = 0}^{count - 1} term, in index notation (``term`` depends on ``index``).
+
+    Its derivative is the mean of the derivatives of the tied maximal terms,
+
+        d/dx max_j e_j = sum_j 1(e_j = M) de_j/dx / sum_j 1(e_j = M),    M = max_j e_j,
+
+    with 1(e_j = M) written ``Heaviside(e_j - M, 1)`` (e_j - M <= 0 always): away from ties the derivative of
+    the largest term, at a tie a convex combination of the tied terms' derivatives, so an element of the
+    Clarke generalized gradient (unlike SymPy's ``Max``, whose derivative at a three-way tie sums to 3/2).
+    ``doit`` with a number for ``count`` writes it out as ``Max``.
+    """
+
+    nargs = 3
+
+    @property
+    def free_symbols(self):
+        term, index, count = self.args
+        return (term.free_symbols - {index}) | count.free_symbols
+
+    def _eval_subs(self, old, new):
+        term, index, count = self.args
+        if old == index:
+            return self  # the index is bound: max_j e(j) does not depend on j
+        return None
+
+    def _eval_derivative(self, symbol):
+        term, index, count = self.args
+        tied = sp.Heaviside(term - self, 1)
+        over_classes = (index, 0, count - 1)
+        return sp.Sum(tied * sp.diff(term, symbol), over_classes) / sp.Sum(tied, over_classes)
+
+    def doit(self, **hints):
+        term, index, count = self.args
+        if hints.get("deep", True):
+            term, count = term.doit(**hints), count.doit(**hints)
+        if count.is_Integer:
+            return sp.Max(*(term.subs(index, value) for value in range(int(count))))
+        return self.func(term, index, count)
 
 
 def drop_range_guards(expr: sp.Expr, valid_symbols) -> sp.Expr:
@@ -90,10 +142,14 @@ def to_class_axis(expr: sp.Expr, arrays: dict, class_count: sp.Symbol) -> sp.Exp
         index for indexed in expr.atoms(sp.Indexed) if indexed.base in arrays for index in indexed.indices
     }
     class_indices |= {limit[0] for total in expr.atoms(sp.Sum) for limit in total.limits}
+    class_indices |= {maximum.args[1] for maximum in expr.atoms(ClassMaximum)}
     for part in sp.preorder_traversal(expr):
         free_indices = part.free_symbols & class_indices
         if len(free_indices) > 1:
             raise ValueError(f"{part} has free class indices {sorted(map(str, free_indices))}: not one class axis")
+    for maximum in expr.atoms(ClassMaximum):
+        if maximum.args[2] != class_count:
+            raise ValueError(f"{maximum} does not run over every class 0 ... {class_count - 1}")
     for total in expr.atoms(sp.Sum):
         for index, low, high in total.limits:
             if (low, high) != (0, class_count - 1):
@@ -106,7 +162,8 @@ def to_class_axis(expr: sp.Expr, arrays: dict, class_count: sp.Symbol) -> sp.Exp
             raise ValueError(f"{indexed}: expected one of {sorted(map(str, arrays))} subscripted by a class index")
         return arrays[indexed.base]
 
-    on_axis = expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: ClassSum(e.function))
+    on_axis = expr.replace(lambda e: isinstance(e, ClassMaximum), lambda e: ClassMax(e.args[0]))
+    on_axis = on_axis.replace(lambda e: isinstance(e, sp.Sum), lambda e: ClassSum(e.function))
     on_axis = on_axis.replace(lambda e: isinstance(e, sp.Indexed), subscript)
     leftover = on_axis.free_symbols & class_indices
     if leftover:

@@ -7,8 +7,6 @@ arithmetic, then rounded to float64).
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import sympy as sp
 
@@ -43,22 +41,3 @@ def kink_point(derivation, rng: np.random.Generator, parameters: dict | None = N
                     point = {**start, variable: solution[0]}
                     return np.array([float(point[v]) for v in derivation.variables]).reshape(derivation.shape)
     return None
-
-
-@functools.lru_cache(maxsize=None)
-def kink_arguments_function(derivation):
-    """NumPy function (variables..., parameters...) -> the kink arguments' values, lambdified once per derivation."""
-    from symgrad.codegen.modules import lambdify_numpy
-
-    return lambdify_numpy(derivation.variables + derivation.parameters, derivation.kink_arguments)
-
-
-def distance_to_kinks(derivation, x, parameters: dict) -> float:
-    """min |z(x, p)| over the kink arguments z (inf for a smooth objective); x of shape ``derivation.shape``."""
-    if not derivation.kink_arguments:
-        return np.inf
-    point = np.asarray(x, dtype=np.float64)
-    values = kink_arguments_function(derivation)(
-        *(point[i] for i in np.ndindex(derivation.shape)), *(parameters[p.name] for p in derivation.parameters)
-    )
-    return float(np.min(np.abs(np.asarray(values, dtype=np.float64))))

@@ -1,7 +1,9 @@
-"""The one registry of derivations that the scripts, the test suite and the command line iterate over.
+"""The one registry of derivations and of compiled losses, which the scripts, the test suite, code generation and
+the command line iterate over.
 
 Every module of :mod:`symgrad.symbolic.objectives` is imported on first use, so a derivation registered in any of
-them appears everywhere.
+them appears everywhere. Every module of :mod:`symgrad.symbolic.losses` declares one compiled loss, ``LOSS``,
+named after the module; its derivation (written out for C = 3) is registered under the same name.
 """
 
 from __future__ import annotations
@@ -11,22 +13,39 @@ import pkgutil
 import sys
 
 from symgrad.symbolic.derivation import Derivation
+from symgrad.symbolic.linear_model_loss import LinearModelLoss
 
-_REGISTRY: dict[str, Derivation] = {}
+_DERIVATIONS: dict[str, Derivation] = {}
 _REGISTERING_MODULES: dict[str, str] = {}
-_BUILTIN_PREFIX = "symgrad.symbolic.objectives."
+_LOSSES: dict[str, LinearModelLoss] = {}
+_BUILTIN_PACKAGES = ("symgrad.symbolic.objectives", "symgrad.symbolic.losses")
 _builtins_loaded = False
 
 
 def register(derivation: Derivation) -> Derivation:
     """Add ``derivation`` under its name and return it; a name can be registered once."""
+    return _register(derivation, sys._getframe(1).f_globals.get("__name__", ""))
+
+
+def _register(derivation: Derivation, module: str) -> Derivation:
     if not isinstance(derivation, Derivation):
         raise TypeError(f"derivation: expected a symgrad.Derivation, got {type(derivation).__name__}")
-    if derivation.name in _REGISTRY:
+    if derivation.name in _DERIVATIONS:
         raise ValueError(f"derivation: the name {derivation.name!r} is already registered")
-    _REGISTRY[derivation.name] = derivation
-    _REGISTERING_MODULES[derivation.name] = sys._getframe(1).f_globals.get("__name__", "")
+    _DERIVATIONS[derivation.name] = derivation
+    _REGISTERING_MODULES[derivation.name] = module
     return derivation
+
+
+def register_loss(loss: LinearModelLoss, module: str = "") -> LinearModelLoss:
+    """Add a compiled loss's declaration, and its derivation under the same name; a name can be registered once."""
+    if not isinstance(loss, LinearModelLoss):
+        raise TypeError(f"loss: expected a LinearModelLoss, got {type(loss).__name__}")
+    if loss.name in _LOSSES or loss.name in _DERIVATIONS:
+        raise ValueError(f"loss: the name {loss.name!r} is already registered")
+    _register(loss.derivation(), module or sys._getframe(1).f_globals.get("__name__", ""))
+    _LOSSES[loss.name] = loss
+    return loss
 
 
 def _load_builtins() -> None:
@@ -34,34 +53,55 @@ def _load_builtins() -> None:
     if _builtins_loaded:
         return
     _builtins_loaded = True
-    import symgrad.symbolic.objectives as objectives
-
-    for module in sorted(pkgutil.iter_modules(objectives.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{objectives.__name__}.{module.name}")
+    for package_name in _BUILTIN_PACKAGES:
+        package = importlib.import_module(package_name)
+        for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            module = importlib.import_module(f"{package_name}.{module_info.name}")
+            if package_name.endswith(".losses"):
+                loss = getattr(module, "LOSS", None)
+                if not isinstance(loss, LinearModelLoss) or loss.name != module_info.name:
+                    raise ImportError(f"{module.__name__} must define LOSS, a LinearModelLoss named {module_info.name!r}")
+                register_loss(loss, module.__name__)
 
 
 def get_derivation(name: str) -> Derivation:
-    """The registered derivation called ``name`` (e.g. ``"polynomial"``, ``"bowl_1d"``, ``"bowl_2d"``)."""
+    """The registered derivation called ``name`` (e.g. ``"polynomial"``, ``"bowl_1d"``, ``"svm"``)."""
     _load_builtins()
     if not isinstance(name, str):
         raise TypeError(f"name: expected a derivation name (str), got {type(name).__name__}")
     try:
-        return _REGISTRY[name]
+        return _DERIVATIONS[name]
     except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
+        known = ", ".join(sorted(_DERIVATIONS))
         raise ValueError(f"name: no derivation called {name!r}; registered: {known}") from None
 
 
 def all_derivations() -> tuple[Derivation, ...]:
-    """Every registered derivation: the built-in ones by module of :mod:`symgrad.symbolic.objectives` (alphabetical) and
+    """Every registered derivation: the built-in ones by module (objectives, then losses, each alphabetical) and
     in registration order within a module, then the user's in registration order. The order does not depend
     on which module happened to be imported first."""
     _load_builtins()
-    position = {name: index for index, name in enumerate(_REGISTRY)}
+    position = {name: index for index, name in enumerate(_DERIVATIONS)}
 
     def order(name: str):
         module = _REGISTERING_MODULES[name]
-        builtin = module.startswith(_BUILTIN_PREFIX)
-        return (not builtin, module if builtin else "", position[name])
+        package = next((p for p, prefix in enumerate(_BUILTIN_PACKAGES) if module.startswith(prefix + ".")), None)
+        builtin = package is not None
+        return (not builtin, package or 0, module if builtin else "", position[name])
 
-    return tuple(_REGISTRY[name] for name in sorted(_REGISTRY, key=order))
+    return tuple(_DERIVATIONS[name] for name in sorted(_DERIVATIONS, key=order))
+
+
+def get_loss(name: str) -> LinearModelLoss:
+    """The declaration of the compiled loss called ``name`` (``"svm"``, ``"softmax"``, ``"squared"``, ...)."""
+    _load_builtins()
+    try:
+        return _LOSSES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"loss: no compiled loss called {name!r}; declared: {', '.join(sorted(_LOSSES))}") from None
+
+
+def all_losses() -> tuple[LinearModelLoss, ...]:
+    """Every declared compiled loss, built-in ones in alphabetical order, then the user's in registration order."""
+    _load_builtins()
+    return tuple(_LOSSES.values())

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symgrad.training.strategies import _matrix, _problem
+from symgrad import validation
+from symgrad.training.strategies import checked_problem
 
 LECTURE_STEP_SIZES = tuple(10.0**exponent for exponent in range(-10, 0))  # 1e-10 ... 1e-1
 
@@ -55,8 +56,8 @@ def step_size_sweep(loss_and_grad: Callable, W, X, y, step_sizes=LECTURE_STEP_SI
     Returns:
         :class:`StepSizeSweep`: small steps lower the loss a little, good ones a lot, too large ones raise it.
     """
-    W = _matrix(W, "W")
-    X, y, _, _ = _problem(loss_and_grad, X, y, W.shape[0], None)
+    W = validation.real_matrix(W, "W")
+    X, y, _, _ = checked_problem(loss_and_grad, X, y, W.shape[0], None)
     steps = np.asarray(step_sizes, dtype=np.float64)
     if steps.ndim != 1 or steps.size == 0 or not np.all(np.isfinite(steps) & (steps > 0)):
         raise ValueError(f"step_sizes: expected a non-empty 1-D sequence of finite numbers > 0, got {step_sizes!r}")
@@ -82,14 +83,14 @@ def loss_along(loss_and_grad: Callable, W, directions, coefficients, X, y, *, re
     Returns:
         (P,) losses.
     """
-    W = _matrix(W, "W")
+    W = validation.real_matrix(W, "W")
     directions = np.asarray(directions, dtype=W.dtype)
     if directions.ndim != 3 or directions.shape[1:] != W.shape:
         raise ValueError(f"directions: expected shape (K, {W.shape[0]}, {W.shape[1]}), got {directions.shape}")
     coefficients = np.asarray(coefficients, dtype=W.dtype)
     if coefficients.ndim != 2 or coefficients.shape[1] != len(directions):
         raise ValueError(f"coefficients: expected shape (P, {len(directions)}), got {coefficients.shape}")
-    X, y, _, _ = _problem(loss_and_grad, X, y, W.shape[0], None)
+    X, y, _, _ = checked_problem(loss_and_grad, X, y, W.shape[0], None)
     if X.shape[1] != W.shape[1]:
         raise ValueError(f"X: has {X.shape[1]} features per example, W has {W.shape[1]}")
     if not (np.isfinite(reg) and reg >= 0):
@@ -161,7 +162,7 @@ def hinge_demo(loss_and_grad: Callable, W, W1, X, y, alphas) -> HingeDemo:
     Returns:
         :class:`HingeDemo` with example_losses (3, A) and total (A,).
     """
-    X = _matrix(X, "X")
+    X = validation.real_matrix(X, "X")
     if len(X) != 3:
         raise ValueError(f"X: the demo uses exactly three examples, got {len(X)}")
     y = np.asarray(y)

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symgrad.runtime.losses import is_dask_array
+from symgrad import validation
+from symgrad.validation import is_dask_array
 from symgrad.training.descent import step_size_rule
 
 ACCURACY_POINTS = 20  # training accuracy is measured about this many times per run (and at the end)
@@ -71,8 +72,8 @@ def predict(W, X) -> np.ndarray:
     >>> predict(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[2.0, 1.0], [0.0, 3.0]])).tolist()
     [0, 1]
     """
-    W = _matrix(W, "W")
-    X = _matrix(X, "X")
+    W = validation.real_matrix(W, "W")
+    X = validation.real_matrix(X, "X")
     if X.shape[1] != W.shape[1]:
         raise ValueError(f"X: has {X.shape[1]} features per example, W has {W.shape[1]} (W is (C, D), X is (N, D))")
     predictions = np.argmax(X @ W.T, axis=1)
@@ -128,10 +129,10 @@ def random_search(
     Returns:
         :class:`TrainingHistory` with W (C, D) the best draw and losses (K,) the best loss so far.
     """
-    X, y, shape, rng = _problem(loss_and_grad, X, y, num_classes, rng)
-    _check_count(candidates, "candidates")
-    _check_nonnegative(reg, "reg")
-    _check_positive(weight_scale, "weight_scale")
+    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng)
+    validation.count(candidates, "candidates")
+    validation.nonnegative_number(reg, "reg")
+    validation.positive_number(weight_scale, "weight_scale")
     recorder = _Recorder(X, y, candidates)
     best_W, best_loss = None, np.inf
     with _Progress(candidates, "random search", progress) as bar:
@@ -167,10 +168,10 @@ def random_local_search(
     Returns:
         :class:`TrainingHistory` with losses (K,) of the current W after each step (non-increasing).
     """
-    X, y, shape, rng = _problem(loss_and_grad, X, y, num_classes, rng)
-    _check_count(steps, "steps")
-    _check_positive(step_size, "step_size")
-    _check_nonnegative(reg, "reg")
+    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng)
+    validation.count(steps, "steps")
+    validation.positive_number(step_size, "step_size")
+    validation.nonnegative_number(reg, "reg")
     W = _start(W0, shape, weight_scale, X.dtype, rng)
     loss = float(loss_and_grad(W, X, y, reg=reg)[0])
     recorder = _Recorder(X, y, steps)
@@ -213,7 +214,7 @@ def full_batch_gradient_descent(
     Returns:
         :class:`TrainingHistory` with W (C, D), losses (K,) before each update, accuracies on (X, y).
     """
-    X, y, shape, rng = _problem(loss_and_grad, X, y, num_classes, rng)
+    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng)
     W = _start(W0, shape, weight_scale, X.dtype, rng)
     every_step_all_rows = itertools.repeat((X, y))
     return _descend("gradient descent", loss_and_grad, X, y, every_step_all_rows, learning_rate, steps, W, reg, progress)
@@ -266,8 +267,8 @@ def minibatch_gradient_descent(
     Returns:
         :class:`TrainingHistory` with losses (K,) of each step's batch, accuracies on all of (X, y).
     """
-    X, y, shape, rng = _problem(loss_and_grad, X, y, num_classes, rng)
-    _check_count(batch_size, "batch_size")
+    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng)
+    validation.count(batch_size, "batch_size")
     if batch_size > len(X):
         raise ValueError(f"batch_size: {batch_size} exceeds the {len(X)} examples in X")
     name = "stochastic gradient descent" if batch_size == 1 else f"mini-batch gradient descent (B = {batch_size})"
@@ -288,8 +289,8 @@ def stochastic_gradient_descent(loss_and_grad: Callable, X, y, **options) -> Tra
 
 def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress) -> TrainingHistory:
     """The descent loop shared by strategies 3-5; ``batches`` yields each step's (X_B, y_B)."""
-    _check_count(steps, "steps")
-    _check_nonnegative(reg, "reg")
+    validation.count(steps, "steps")
+    validation.nonnegative_number(reg, "reg")
     rule = step_size_rule(learning_rate, steps)
     recorder = _Recorder(X, y, steps)
     rates = []
@@ -355,11 +356,11 @@ class _Progress:
             self._bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
 
 
-def _problem(loss_and_grad, X, y, num_classes, rng):
+def checked_problem(loss_and_grad, X, y, num_classes, rng):
     """Validated (X (N, D) float, y (N,) int64, W's shape (C, D), Generator)."""
     if not callable(loss_and_grad):
         raise TypeError("loss_and_grad: expected a callable (W, X, y, reg=...) -> (loss, dW)")
-    X = _matrix(X, "X")
+    X = validation.real_matrix(X, "X")
     if len(X) == 0:
         raise ValueError("X: needs at least one example")
     # A Dask X stays on disk or on its cluster: loss_and_grad checks its values as it reads them.
@@ -370,56 +371,17 @@ def _problem(loss_and_grad, X, y, num_classes, rng):
         raise ValueError(f"y: expected {len(X)} integer labels, one per row of X, got {y.dtype} of shape {y.shape}")
     if num_classes is None:
         num_classes = int(y.max()) + 1
-    _check_count(num_classes, "num_classes")
+    validation.count(num_classes, "num_classes")
     if y.min() < 0 or y.max() >= num_classes:
         raise ValueError(f"y: labels must lie in 0 ... {num_classes - 1}, found {y.min()} ... {y.max()}")
-    if rng is not None and not isinstance(rng, (int, np.integer, np.random.Generator)):
-        raise TypeError(f"rng: expected None, an integer seed or a numpy.random.Generator, got {type(rng).__name__}")
-    return X, y.astype(np.int64, copy=False), (num_classes, X.shape[1]), np.random.default_rng(rng)
-
-
-def _matrix(array, name: str) -> np.ndarray:
-    """``array`` as a 2-D floating array (integers become float64; a Dask array stays lazy); TypeError/ValueError
-    naming it."""
-    array = array if is_dask_array(array) else np.asarray(array)
-    if not (np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array)):
-        raise TypeError(f"{name}: expected a real numeric array, got dtype {array.dtype}")
-    if array.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array, got shape {array.shape}")
-    return array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float64)
+    return X, y.astype(np.int64, copy=False), (num_classes, X.shape[1]), validation.random_generator(rng)
 
 
 def _start(W0, shape, weight_scale, dtype, rng) -> np.ndarray:
     if W0 is None:
-        _check_positive(weight_scale, "weight_scale")
+        validation.positive_number(weight_scale, "weight_scale")
         return (weight_scale * rng.standard_normal(shape)).astype(dtype)
-    W = _matrix(W0, "W0")
+    W = validation.real_matrix(W0, "W0")
     if W.shape != shape:
         raise ValueError(f"W0: expected shape (C, D) = {shape}, got {W.shape}")
     return W.astype(dtype, copy=True)
-
-
-def _check_count(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name}: must be >= 1, got {value}")
-
-
-def _check_positive(value, name: str) -> None:
-    _check_number(value, name)
-    if not value > 0:
-        raise ValueError(f"{name}: must be > 0, got {value}")
-
-
-def _check_nonnegative(value, name: str) -> None:
-    _check_number(value, name)
-    if not value >= 0:
-        raise ValueError(f"{name}: must be >= 0, got {value}")
-
-
-def _check_number(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name}: must be finite, got {value}")

@@ -316,39 +316,6 @@ def check_subgradient(
     return _report(probes, point, "subgradient", "centered", tolerance, gradient.dtype, reference_dtype, seed)
 
 
-def check_derivation(derivation, x, mode: str = "full", *, parameters=None, **options) -> GradientReport:
-    """:func:`check_gradient` of a derivation's compiled value and gradient at ``x``.
-
-    Convexity comes from ``derivation.convex`` (unless ``convex=`` is given). ``reference="complex_step"``
-    is refused with the offending functions named when the objective has a kink (Heaviside, Abs, Max, ...).
-
-    Args:
-        derivation: a :class:`symgrad.Derivation`.
-        x: a point of shape ``derivation.shape``.
-        mode: as in :func:`check_gradient`.
-        parameters: values of the derivation's parameters by name; defaults fill the rest.
-        **options: further options of :func:`check_gradient`.
-    """
-    from symgrad.symbolic.derivation import NON_SMOOTH_FUNCTIONS
-
-    compiled = derivation.compiled
-    parameters = dict(parameters or {})
-    options.setdefault("convex", derivation.convex)
-    point = np.asarray(x)
-    if point.shape != compiled.shape:
-        raise ValueError(f"x: {derivation.name} takes a point of shape {compiled.shape}, got {point.shape}")
-    f = lambda z: compiled.value(z, **parameters)  # noqa: E731
-    if options.get("reference") == "complex_step":
-        kinks = sorted({type(atom).__name__ for atom in derivation.objective.atoms(*NON_SMOOTH_FUNCTIONS)})
-        if kinks:
-            raise ValueError(
-                f"reference: complex step refused for {derivation.name!r}: its objective contains "
-                f"{', '.join(kinks)}, through which complex arithmetic gives wrong derivatives; use 'centered'"
-            )
-        options["analytic"] = True
-    return check_gradient(f, lambda z: compiled.gradient(z, **parameters), point, mode, **options)
-
-
 def _prepare(f, grad, x, seed):
     """Validate the inputs; return (x in its floating dtype, claimed gradient, f(x) in float64, rng, seed)."""
     if not callable(f):

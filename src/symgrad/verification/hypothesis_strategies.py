@@ -11,14 +11,14 @@ use small integers, so that a zero margin or a tied score is exactly zero in flo
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from symgrad.symbolic.kinks import distance_to_kinks
+from symgrad.codegen.compile import compile_derivation
 
 FLOATING_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 KINK_KINDS = ("zero margin", "tied scores", "zero weights")
@@ -66,17 +66,6 @@ def arrays_away_from_zero(shape, dtype=np.float64, margin: float = 1e-3, bound: 
     magnitudes = st.floats(float(smallest), bound, width=8 * dtype.itemsize, allow_subnormal=False)
     signed = st.tuples(st.sampled_from((-1, 1)), magnitudes).map(lambda pair: pair[0] * pair[1])
     return hnp.arrays(dtype, shape, elements=signed)
-
-
-def away_from_kinks(
-    points: st.SearchStrategy, kink_arguments: Callable[..., np.ndarray], margin: float
-) -> st.SearchStrategy:
-    """Draws of ``points`` at which every kink argument is at least ``margin`` away from 0.
-
-    ``kink_arguments(point)`` returns the quantities whose zeros are kinks (margins for a hinge, the weights
-    for an L1 penalty, score differences for a max), as an array of any shape.
-    """
-    return points.filter(lambda point: bool(np.all(np.abs(kink_arguments(point)) >= margin)))
 
 
 def hinge_margins(W: np.ndarray, X: np.ndarray, y: np.ndarray, delta: float) -> np.ndarray:
@@ -182,5 +171,158 @@ def derivation_points(draw, derivation, dtype=np.float64, margin: float = 1e-3, 
     """
     parameters = draw(derivation_parameters(derivation, bound))
     x = draw(finite_arrays(derivation.shape, dtype, bound))
-    assume(distance_to_kinks(derivation, x, parameters) >= margin)
+    assume(compile_derivation(derivation).kink_distance(x, **parameters) >= margin)
     return x, parameters
+
+
+class LinearModelProblem(NamedTuple):
+    """Data for a compiled loss: ``loss(weights, X, targets, **parameters)``.
+
+    Attributes:
+        weights: W (C, D) for a classifier, w (D,) for a regression loss.
+        X: examples as rows (N, D), last feature 1 (the bias trick).
+        targets: labels y (N,) in [0, C), or real targets t (N,).
+        parameters: the loss's keyword parameters.
+    """
+
+    weights: np.ndarray
+    X: np.ndarray
+    targets: np.ndarray
+    parameters: dict
+
+
+def _compiled(loss):
+    from symgrad.runtime.catalog import compiled_loss
+
+    return compiled_loss(loss) if isinstance(loss, str) else loss
+
+
+@st.composite
+def loss_parameters(draw, loss, integers: bool = False) -> dict:
+    """Values of a compiled loss's parameters: the kink parameter from {0, 1/2, 1}; the others within their range
+    and within 2 of their default (half-integers with ``integers``, so that kinks stay exact)."""
+    loss = _compiled(loss)
+    values = {}
+    for parameter in loss.parameters:
+        if parameter.name == loss.kink_parameter:
+            values[parameter.name] = draw(st.sampled_from((0.0, 0.5, 1.0)))
+            continue
+        low = max(parameter.low, parameter.default - 2.0)
+        high = min(parameter.high, parameter.default + 2.0)
+        if integers:
+            halves = [h / 2 for h in range(int(np.ceil(2 * low)), int(np.floor(2 * high)) + 1)]
+            values[parameter.name] = draw(st.sampled_from(halves or [parameter.default]))
+        else:
+            values[parameter.name] = draw(st.floats(low, high, allow_nan=False, allow_subnormal=False))
+    return values
+
+
+def kink_distances(loss, weights, X, targets, parameters) -> np.ndarray:
+    """Per example, how far (in float64) the scores are from the loss's nearest kink: (N,), inf when smooth."""
+    loss = _compiled(loss)
+    W = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    S = (X.astype(np.float64) @ W.T).T
+    T = loss.targets(np.asarray(targets), W.shape[0], np.float64)
+    return loss.kink_distance(S, T, loss.parameter_values(parameters))
+
+
+@st.composite
+def linear_model_problems(
+    draw, loss, dtype=None, max_examples: int = 5, max_features: int = 4, max_classes: int = 4,
+    margin: float | None = None,
+) -> LinearModelProblem:
+    """Small problems for a compiled loss (its name or :class:`~symgrad.runtime.losses.CompiledLoss`), with N, D
+    (>= 2, bias column of ones) and, for a classifier, C >= 2 drawn.
+
+    Args:
+        dtype: of the weights and X; default drawn from float32 and float64.
+        margin: if given, every example is at least this far from the loss's kinks (read off its generated
+            ``kink_arguments``).
+    """
+    loss = _compiled(loss)
+    dtype = np.dtype(draw(floating_dtypes()) if dtype is None else dtype)
+    examples = draw(st.integers(1, max_examples))
+    features = draw(st.integers(2, max_features))
+    classes = draw(st.integers(2, max_classes)) if loss.kind == "classifier" else 1
+    W = draw(finite_arrays((classes, features), dtype, bound=2.0))
+    X = draw(finite_arrays((examples, features), dtype, bound=2.0))
+    X[:, -1] = 1
+    if loss.kind == "classifier":
+        targets = draw(hnp.arrays(np.int64, examples, elements=st.integers(0, classes - 1)))
+    else:
+        targets = draw(finite_arrays(examples, np.float64, bound=2.0))
+    parameters = draw(loss_parameters(loss))
+    if margin is not None:
+        assume(np.all(kink_distances(loss, W, X, targets, parameters) >= margin))
+    return LinearModelProblem(W if loss.kind == "classifier" else W[0], X, targets, parameters)
+
+
+@st.composite
+def linear_model_problems_at_kinks(
+    draw, loss, dtype=None, max_examples: int = 5, max_features: int = 4, max_classes: int = 4
+) -> LinearModelProblem:
+    """Small problems sitting exactly on a kink of a compiled loss (one of its kink arguments is exactly 0 at a
+    nonzero weight), with small integer weights, data and targets so that the kink is exact in float32 too.
+
+    The kink is placed by solving for one bias weight (a classifier) or one target (a regression loss): the kink
+    argument is evaluated at two values of it and the root of the line through them taken, then checked to be an
+    exact zero. Problems where that fails (a loss without kinks, a nonlinear argument) are rejected.
+    """
+    loss = _compiled(loss)
+    assume(not loss.is_smooth)
+    dtype = np.dtype(draw(floating_dtypes()) if dtype is None else dtype)
+    examples = draw(st.integers(1, max_examples))
+    features = draw(st.integers(2, max_features))
+    classes = draw(st.integers(2, max_classes)) if loss.kind == "classifier" else 1
+    W = draw(integer_arrays((classes, features), np.float64))
+    X = draw(integer_arrays((examples, features), np.float64))
+    X[:, -1] = 1
+    if loss.kind == "classifier":
+        targets = draw(hnp.arrays(np.int64, examples, elements=st.integers(0, classes - 1)))
+    else:
+        targets = draw(integer_arrays(examples, np.float64))
+    parameters = draw(loss_parameters(loss, integers=True))
+    example = draw(st.integers(0, examples - 1))
+    movable = list(range(classes)) if loss.kind == "classifier" else [None]
+    for moved in draw(st.permutations(movable)):
+        placed = _place_on_kink(loss, W, X, targets, parameters, example, moved)
+        if placed is not None:
+            W, targets = placed
+            return LinearModelProblem((W if loss.kind == "classifier" else W[0]).astype(dtype), X.astype(dtype),
+                                      targets, parameters)
+    assume(False)
+
+
+def _place_on_kink(loss, W, X, targets, parameters, example, moved_class):
+    """(W, targets) with one kink argument of ``example`` exactly 0, moving the bias of ``moved_class`` (or the
+    example's target for a regression loss); None when no argument moves linearly to an exact zero."""
+    values = loss.parameter_values(parameters)
+
+    def arguments(W_try, targets_try):
+        S = (X[example : example + 1] @ W_try.T).T
+        T = loss.targets(np.asarray(targets_try)[example : example + 1], W_try.shape[0], np.float64)
+        found = loss.module.kink_arguments(S, T, *values)
+        return [(np.broadcast_to(a, S.shape), np.broadcast_to(w, S.shape)) for a, w in zip(found[::2], found[1::2], strict=True)]
+
+    def moved(position: float):
+        W_try, targets_try = W.copy(), np.array(targets, dtype=np.float64 if loss.kind == "regression" else targets.dtype)
+        if moved_class is None:
+            targets_try[example] = position
+        else:
+            W_try[moved_class, -1] = position
+        return W_try, targets_try
+
+    start = float(targets[example]) if moved_class is None else float(W[moved_class, -1])
+    at_start, at_next = arguments(*moved(start)), arguments(*moved(start + 1))
+    for (argument, weight), (argument_next, _) in zip(at_start, at_next, strict=True):
+        for row in range(argument.shape[0]):
+            slope = argument_next[row, 0] - argument[row, 0]
+            if weight[row, 0] == 0 or slope == 0 or not np.isfinite(slope):
+                continue
+            position = start - argument[row, 0] / slope
+            if position != round(2 * position) / 2 or abs(position) > 8:
+                continue
+            W_new, targets_new = moved(position)
+            if any(a[r, 0] == 0 and w[r, 0] != 0 for a, w in arguments(W_new, targets_new) for r in range(a.shape[0])):
+                return W_new, (targets_new if loss.kind == "regression" else targets)
+    return None

@@ -5,32 +5,15 @@
 
 Shift invariance, L(s + c 1) = L(s) for every real c (and the same for the gradient), licenses
 evaluating at s - max_j s_j: then no exponent is positive and the sum is at least 1, so nothing
-overflows. The compiled form is the log-sum-exp form, proved equal to the lecture's:
-
-    L_i = log sum_j e^{s_j} - s_y
-
-because the lecture's ratio e^{s_y} / sum_j e^{s_j} underflows to 0 when s_y is far below the maximum
-(log 0 = -inf), while log-sum-exp at the shifted scores stays finite. It is written in index notation
-for a symbolic number of classes, differentiated by s[k] and compiled on the class axis
-(:mod:`symgrad.symbolic.index_form`), the shift being the class maximum.
+overflows. It is proved here for C = 3 at every label (:func:`prove_shift_invariance`) and for symbolic C
+(:func:`prove_shift_invariance_index_form`), as is the log-sum-exp form L_i = log sum_j e^{s_j} - s_y that the
+compiled loss :mod:`symgrad.symbolic.losses.softmax` is declared in (:func:`prove_log_sum_exp_form`).
 """
 
 import sympy as sp
 
-from symgrad.symbolic.index_form import ClassMax
 from symgrad.symbolic.derivation import Derivation, is_identically_zero
-from symgrad.symbolic.objectives.linear_layer import (
-    class_sum,
-    correct_class,
-    index_score_gradient,
-    label_family,
-    on_class_axis,
-    score_array,
-    score_family,
-    score_symbols,
-    summed_class,
-    written_out,
-)
+from symgrad.symbolic.notation import score_symbols
 from symgrad.symbolic.registry import register
 
 
@@ -93,39 +76,6 @@ def prove_shift_invariance_index_form() -> bool:
     return is_identically_zero(sp.expand_log(loss(shift) - loss(0), force=True))
 
 
-def index_log_sum_exp_loss() -> sp.Expr:
-    """L_i = log sum_j e^{s[j]} - sum_c t[c] s[c] in index notation, symbolic C."""
-    correct_score = class_sum(label_family[correct_class] * score_family[correct_class], correct_class)
-    return sp.log(class_sum(sp.exp(score_family[summed_class]))) - correct_score
-
-
-def index_log_sum_exp_gradient() -> sp.Expr:
-    """dL_i/ds[k] of :func:`index_log_sum_exp_loss` as SymPy derives it: e^{s[k]} / sum_j e^{s[j]} - t[k]."""
-    return index_score_gradient(index_log_sum_exp_loss())
-
-
-def prove_index_form(number_of_classes: int = 3) -> bool:
-    """Prove that the index form (symbolic C), written out for C classes, is the log-sum-exp loss and
-    its gradient the lecture's p_k - t_k, for every real s and t."""
-    scores, onehot = score_symbols(number_of_classes)
-    lecture_gradient = softmax_lecture_score_gradient(scores, onehot)
-    differences = [written_out(index_log_sum_exp_loss(), number_of_classes) - cross_entropy_log_sum_exp(scores, onehot)]
-    differences += [
-        written_out(index_log_sum_exp_gradient(), number_of_classes, k) - lecture_gradient[k]
-        for k in range(number_of_classes)
-    ]
-    return all(is_identically_zero(d) for d in differences)
-
-
-def compiled_loss_and_gradient() -> tuple[sp.Expr, sp.Expr]:
-    """What is compiled: L_i (1, N) and dL_i/ds (C, N) as array expressions in S, T (C, N), at the
-    shifted scores S - max_j S[j] (``ClassMax``); equal to the unshifted values by the shift invariance
-    (:func:`prove_shift_invariance`, :func:`prove_shift_invariance_index_form`)."""
-    shifted = {score_array: score_array - ClassMax(score_array)}
-    loss = on_class_axis(index_log_sum_exp_loss()).xreplace(shifted)
-    return loss, on_class_axis(index_log_sum_exp_gradient()).xreplace(shifted)
-
-
 _scores, _onehot = score_symbols(3)
 _one_hot_defaults = {"t0": 1.0, "t1": 0.0, "t2": 0.0}
 
@@ -139,20 +89,6 @@ softmax_ce = register(
         parameters=_onehot,
         defaults=_one_hot_defaults,
         source="Lecture 3, softmax classifier (cross-entropy loss)",
-        convex=True,
-    )
-)
-
-softmax_ce_log_sum_exp = register(
-    Derivation(
-        name="softmax_ce_log_sum_exp",
-        title="L_i = log sum_j e^{s_j} - s_y over C = 3 scores: the form that is compiled",
-        objective=cross_entropy_log_sum_exp(_scores, _onehot),
-        variables=_scores,
-        lecture_gradient=softmax_lecture_score_gradient(_scores, _onehot),
-        parameters=_onehot,
-        defaults=_one_hot_defaults,
-        source="Lecture 3, softmax classifier; equal to softmax_ce by prove_log_sum_exp_form",
         convex=True,
     )
 )

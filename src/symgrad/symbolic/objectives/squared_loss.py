@@ -8,26 +8,13 @@ In D dimensions (bias trick: a column of ones in X (N, D)), w (D,), y (N,):
 
     L(w) = 1/N ||X w - y||^2          grad L = 2/N X^T (X w - y)
 
-What is compiled is one example's squared error of the prediction u = w^T x,
-
-    l(u; y) = (u - y)^2               dl/du = 2 (u - y)
-
-pushed through the linear layer (:mod:`symgrad.symbolic.objectives.linear_layer` with C = 1). It is compiled from
-its index form for C outputs, l = sum_j (s[j] - t[j])^2, on the class axis (:mod:`symgrad.symbolic.index_form`).
+What is compiled is one example's squared error of the prediction u = w^T x, l(u; y) = (u - y)^2, pushed through
+the linear layer: the loss ``squared`` declared in :mod:`symgrad.symbolic.losses.squared`.
 """
 
 import sympy as sp
 
 from symgrad.symbolic.derivation import Derivation, is_identically_zero
-from symgrad.symbolic.objectives.linear_layer import (
-    class_sum,
-    index_score_gradient,
-    label_family,
-    on_class_axis,
-    score_family,
-    summed_class,
-    written_out,
-)
 from symgrad.symbolic.registry import register
 
 w0, w1 = sp.symbols("w0 w1", real=True)
@@ -106,39 +93,3 @@ squared_loss_matrix = register(
         convex=True,
     )
 )
-
-prediction, target = sp.symbols("u y", real=True)
-
-squared_error = register(
-    Derivation(
-        name="squared_error",
-        title="l(u; y) = (u - y)^2: one example's squared error, the per-example part that is compiled",
-        objective=(prediction - target) ** 2,
-        variables=(prediction,),
-        lecture_gradient=(2 * (prediction - target),),
-        parameters=(target,),
-        defaults={"y": 0.0},
-        source="Lecture 04, eq. 8 (one term of the sum)",
-        convex=True,
-    )
-)
-
-
-def index_squared_error() -> sp.Expr:
-    """l = sum_j (s[j] - t[j])^2 over C outputs s (predictions) and targets t, in index notation."""
-    return class_sum((score_family[summed_class] - label_family[summed_class]) ** 2)
-
-
-def prove_class_axis_form() -> bool:
-    """Prove that the index form at C = 1 is :data:`squared_error` and its derived gradient 2 (u - y)."""
-    at_squared_error = {sp.Symbol("s0", real=True): prediction, sp.Symbol("t0", real=True): target}
-    loss = written_out(index_squared_error(), 1).xreplace(at_squared_error)
-    gradient = written_out(index_score_gradient(index_squared_error()), 1, 0).xreplace(at_squared_error)
-    return is_identically_zero(loss - squared_error.objective) and is_identically_zero(
-        gradient - squared_error.lecture_gradient[0]
-    )
-
-
-def compiled_loss_and_gradient() -> tuple[sp.Expr, sp.Expr]:
-    """What is compiled: l (1, N) and dl/ds (C, N) as array expressions in S (predictions) and T (targets)."""
-    return on_class_axis(index_squared_error()), on_class_axis(index_score_gradient(index_squared_error()))

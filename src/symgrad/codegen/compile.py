@@ -1,0 +1,52 @@
+"""Compile a derivation to NumPy: its objective, its derived gradient and its kink arguments, lambdified once.
+
+>>> import symgrad
+>>> bowl = compile_derivation(symgrad.get_derivation("bowl_1d"))     # L(w) = w^2
+>>> float(bowl.gradient(3.0))
+6.0
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from symgrad.codegen.modules import GeneratedFunction, module_text
+from symgrad.runtime.compiled_derivation import CompiledDerivation
+from symgrad.runtime.generated import module_from_text
+from symgrad.symbolic.derivation import Derivation
+
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def compile_derivation(derivation: Derivation) -> CompiledDerivation:
+    """The NumPy value, gradient and kink arguments of ``derivation``, generated once per derivation.
+
+    Returns:
+        a :class:`~symgrad.runtime.compiled_derivation.CompiledDerivation`: ``value(point, **parameters)``,
+        ``gradient(point, **parameters)`` for a point (*shape, *batch), and ``kink_distance``.
+    """
+    if not isinstance(derivation, Derivation):
+        raise TypeError(f"derivation: expected a symgrad.Derivation, got {type(derivation).__name__}")
+    if derivation not in _COMPILED:
+        arguments = derivation.variables + derivation.parameters
+        text = module_text([
+            GeneratedFunction("value", arguments, (derivation.objective,)),
+            GeneratedFunction("gradient", arguments, derivation.gradient),
+            GeneratedFunction("kink_arguments", arguments, derivation.kink_arguments),
+        ])
+        module = module_from_text(text, f"symgrad_derivation_{derivation.name}")
+        kink_value = derivation.kink_value
+        _COMPILED[derivation] = CompiledDerivation(
+            name=derivation.name,
+            shape=derivation.shape,
+            parameters=tuple(p.name for p in derivation.parameters),
+            defaults=dict(derivation.defaults),
+            value_function=module.value,
+            gradient_function=module.gradient,
+            kink_function=module.kink_arguments,
+            convex=derivation.convex,
+            non_smooth_functions=derivation.non_smooth_functions,
+            kink_parameter=kink_value.name if kink_value in derivation.parameters else None,
+            source=text,
+        )
+    return _COMPILED[derivation]

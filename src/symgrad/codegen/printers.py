@@ -1,0 +1,102 @@
+"""SymPy printers for the generated code: NumPy and ``jax.numpy`` text that keeps float32 in float32.
+
+>>> import sympy as sp
+>>> z = sp.Symbol("z", real=True)
+>>> numpy_printer().doprint(sp.Heaviside(z, 0))
+'numpy.heaviside(z, 0)'
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.numpy import JaxPrinter, NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+
+class _ArrayModulePrinting:
+    """Printer methods shared by the NumPy and JAX printers, written against ``self._module`` (``numpy``,
+    ``jax.numpy``), for output that keeps float32 in float32.
+
+    ``Heaviside(z, H0)`` prints as ``heaviside(z, H0)`` (SymPy's default is a ``select`` with integer
+    choices, which upcasts float32 to float64). A scaled matrix product ``c*A*B`` prints as
+    ``c*(A @ B)`` (SymPy's default ``.dot(c)`` upcasts too), and ``Trace(A)`` as ``trace(A)`` (``vdot(A, A)``
+    for tr(A A^T)).
+    """
+
+    def _array_function(self, name: str) -> str:
+        """``name`` in the printer's array module, fully qualified: ``numpy.sum``, ``jax.numpy.sum``."""
+        return self._module_format(f"{self._module}.{name}")
+
+    def _print_Heaviside(self, expr):
+        z, kink_value = expr.args
+        return f"{self._array_function('heaviside')}({self._print(z)}, {self._print(kink_value)})"
+
+    def _print_MatMul(self, expr):
+        """``c * (A @ B)``; SymPy's default ``(A).dot(B).dot(c)`` upcasts float32 when c is a float.
+
+        A leading row of ones, ``1^T A`` (shape (1, n) times (n, m)), prints as the column sum
+        ``sum(A, axis=0, keepdims=True)`` so that no float64 ``ones`` array enters the product.
+        """
+        coefficient, matrices = expr.as_coeff_matrices()
+        matrices = list(matrices)
+        if len(matrices) > 1 and isinstance(matrices[0], sp.OneMatrix) and matrices[0].shape[0] == 1:
+            rest = sp.MatMul(*matrices[1:]) if len(matrices) > 2 else matrices[1]
+            product = f"{self._array_function('sum')}({self._print(rest)}, axis=0, keepdims=True)"
+        else:
+            product = "(" + " @ ".join(self.parenthesize(m, PRECEDENCE["Mul"]) for m in matrices) + ")"
+        if coefficient == 1:
+            return product
+        return f"{self.parenthesize(coefficient, PRECEDENCE['Mul'])}*{product}"
+
+    def _print_Trace(self, expr):
+        """``trace(A)``; the squared Frobenius norm tr(A A^T) = sum(A^2) as ``vdot(A, A)``, one pass over A
+        instead of a (C, D) x (D, C) product."""
+        factors = expr.arg.args if isinstance(expr.arg, sp.MatMul) else ()
+        if len(factors) == 2 and factors[1] == factors[0].T:
+            matrix = self._print(factors[0])
+            return f"{self._array_function('vdot')}({matrix}, {matrix})"
+        return f"{self._array_function('trace')}({self._print(expr.arg)})"
+
+
+class SymgradNumPyPrinter(_ArrayModulePrinting, NumPyPrinter):
+    """NumPy printer whose output keeps float32 in float32 (see :class:`_ArrayModulePrinting`)."""
+
+
+class SymgradJaxPrinter(_ArrayModulePrinting, JaxPrinter):
+    """JAX printer (``jax.numpy``) with the same customisations as :class:`SymgradNumPyPrinter`, and
+    ``Max``/``Min`` printed as nested ``maximum``/``minimum`` calls.
+
+    SymPy prints ``Max(0, x)`` as ``functools.reduce(jax.numpy.maximum, [0, x])``, a Python-level fold
+    over a list; ``jax.numpy.maximum(0, x)`` is the same elementwise maximum (a scalar broadcasts against
+    an array), traced as one operation and with no ``functools`` import.
+    """
+
+    def _nested(self, name: str, args) -> str:
+        function = self._array_function(name)
+        printed = self._print(args[0])
+        for arg in args[1:]:
+            printed = f"{function}({printed}, {self._print(arg)})"
+        return printed
+
+    def _print_Max(self, expr):
+        return self._nested("maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._nested("minimum", expr.args)
+
+
+_PRINTER_SETTINGS = {"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True}
+
+
+def numpy_printer() -> SymgradNumPyPrinter:
+    """A printer with fully qualified names (``numpy.exp``), so generated text says what it imports."""
+    return SymgradNumPyPrinter(dict(_PRINTER_SETTINGS))
+
+
+def jax_printer() -> SymgradJaxPrinter:
+    """A JAX printer with fully qualified names (``jax.numpy.exp``), like :func:`numpy_printer`."""
+    return SymgradJaxPrinter(dict(_PRINTER_SETTINGS))
+
+
+PRINTERS = {"numpy": numpy_printer, "jax": jax_printer}
+"""Backend name -> function returning a fresh printer for :func:`generate_module`."""

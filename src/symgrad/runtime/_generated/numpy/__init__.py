@@ -1,0 +1,1 @@
+"""Generated modules for one backend (see symgrad.codegen.regenerate)."""

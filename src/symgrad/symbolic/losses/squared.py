@@ -1,0 +1,21 @@
+"""The squared loss of linear regression, Lecture 04, eq. 8-12: the compiled loss ``squared``.
+
+    l(u; y) = (u - y)^2,    u = w^T x        dl/du = 2 (u - y)
+
+Pushed through the linear layer (w (D,), one output) and averaged over the batch, it is the lecture's
+L(w) = 1/N ||X w - y||^2 with grad L = 2/N X^T (X w - y) (proved for symbolic N, D in
+:mod:`symgrad.symbolic.objectives.squared_loss`).
+"""
+
+from symgrad.symbolic.linear_model_loss import LinearModelLoss
+from symgrad.symbolic.notation import prediction, target
+
+LOSS = LinearModelLoss(
+    name="squared",
+    kind="regression",
+    title="squared error: l(u; y) = (u - y)^2 with u = w^T x",
+    per_example=(prediction - target) ** 2,
+    lecture_gradient=2 * (prediction - target),
+    source="Lecture 04, eq. 8-12",
+    convex=True,
+)

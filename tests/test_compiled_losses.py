@@ -1,0 +1,155 @@
+"""Every compiled loss, from the registry: proved, equal to an independent NumPy reference, dtype-preserving,
+checked at smooth points and exactly at its kinks, the same on every backend. A loss gets these tests by being
+declared (and by having its reference in ``references.py``)."""
+
+import inspect
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symgrad
+from references import REFERENCES
+from symgrad.runtime.catalog import compiled_loss, loss_names
+from symgrad.symbolic.registry import get_loss
+from symgrad.verification.checker import check_gradient, check_subgradient
+from symgrad.verification.hypothesis_strategies import linear_model_problems, linear_model_problems_at_kinks
+
+LOSSES = loss_names()
+KINKED = [name for name in LOSSES if not compiled_loss(name).is_smooth]
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def relative_difference(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def test_every_declared_loss_is_compiled_and_has_an_independent_reference():
+    assert set(LOSSES) == set(REFERENCES)
+    assert {"svm", "softmax", "squared"} <= set(LOSSES)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_the_derived_score_gradient_is_proved_equal_to_the_lecture_form(name):
+    assert get_loss(name).verify()
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_the_public_function_has_the_loss_signature(name):
+    function = getattr(symgrad, f"{name}_loss_and_grad")
+    loss = compiled_loss(name)
+    parameters = list(inspect.signature(function).parameters)
+    assert parameters[:4] == [loss.weights_name, "X", loss.targets_name, "reg"]
+    assert parameters[4:] == [p.name for p in loss.parameters]
+    assert function.__name__ == f"{name}_loss_and_grad" and loss.title in function.__doc__
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@settings(max_examples=30)
+@given(data=st.data(), reg=st.floats(0.0, 1.0))
+def test_equals_the_independent_reference_in_float64(name, data, reg):
+    problem = data.draw(linear_model_problems(name, dtype=np.float64))
+    loss, gradient = symgrad.loss_and_grad_function(name)(problem.weights, problem.X, problem.targets, reg=reg,
+                                                          **problem.parameters)
+    expected_loss, expected_gradient = REFERENCES[name](problem.weights, problem.X, problem.targets, reg=reg,
+                                                        **problem.parameters)
+    assert loss == pytest.approx(expected_loss, rel=1e-10, abs=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-9, atol=1e-12)
+    assert loss >= 0  # every built-in loss is a sum of non-negative terms, also in floating point
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@settings(max_examples=20)
+@given(data=st.data())
+def test_float32_in_float32_out_close_to_float64(name, data):
+    problem = data.draw(linear_model_problems(name, dtype=np.float32))
+    function = symgrad.loss_and_grad_function(name)
+    loss32, gradient32 = function(problem.weights, problem.X, problem.targets, reg=0.1, **problem.parameters)
+    loss64, gradient64 = function(problem.weights.astype(np.float64), problem.X.astype(np.float64), problem.targets,
+                                  reg=0.1, **problem.parameters)
+    assert gradient32.dtype == np.float32 and gradient32.shape == problem.weights.shape
+    assert isinstance(loss32, float)
+    assert loss32 == pytest.approx(loss64, rel=1e-4, abs=1e-5)
+    np.testing.assert_allclose(gradient32, gradient64, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_the_generated_code_keeps_float32_and_has_no_loop(name):
+    loss = compiled_loss(name)
+    classes = 3 if loss.kind == "classifier" else 1
+    S = np.linspace(-1, 1, classes * 5, dtype=np.float32).reshape(classes, 5)
+    T = loss.targets(np.array([0, 1, 2, 0, 1]) % classes, classes, np.float32)
+    values = tuple(np.float32(p.default) for p in loss.parameters)
+    outputs = loss.module.loss_and_score_gradient(S, T, *values)
+    assert {np.asarray(o).dtype for o in outputs} == {np.dtype(np.float32)}
+    assert [np.shape(o) for o in outputs] == [(1, 5), (classes, 5)]
+    assert "for " not in loss.generated_source and "select(" not in loss.generated_source
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_inputs_are_not_modified_and_may_be_read_only_and_strided(name):
+    loss = compiled_loss(name)
+    rng = np.random.default_rng(2)
+    W = rng.normal(size=(3, 6))[:, ::2]
+    weights = np.ascontiguousarray(W) if loss.kind == "classifier" else np.ascontiguousarray(W[0])
+    X = rng.normal(size=(9, 12))[:, ::4]
+    targets = rng.integers(0, 3, size=9) if loss.kind == "classifier" else rng.normal(size=9)
+    for array in (weights, X, targets):
+        array.setflags(write=False)
+    copies = [a.copy() for a in (weights, X, targets)]
+    value, gradient = loss(weights, X, targets, reg=0.1)
+    for array, copy in zip((weights, X, targets), copies, strict=True):
+        np.testing.assert_array_equal(array, copy)
+    expected_value, expected_gradient = REFERENCES[name](weights, X, targets, reg=0.1)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@settings(max_examples=20)
+@given(data=st.data(), seed=SEEDS)
+def test_the_checker_passes_the_compiled_gradient_at_smooth_points(name, data, seed):
+    problem = data.draw(linear_model_problems(name, dtype=np.float64, margin=1e-2))
+    function = symgrad.loss_and_grad_function(name)
+
+    def f(weights):
+        return function(weights, problem.X, problem.targets, reg=0.05, **problem.parameters)[0]
+
+    gradient = function(problem.weights, problem.X, problem.targets, reg=0.05, **problem.parameters)[1]
+    report = check_gradient(f, gradient, problem.weights, "full", seed=seed)
+    assert report.ok, report
+
+
+@pytest.mark.parametrize("name", KINKED)
+@settings(max_examples=20)
+@given(data=st.data(), seed=SEEDS)
+def test_the_checker_passes_the_compiled_gradient_exactly_at_kinks(name, data, seed):
+    problem = data.draw(linear_model_problems_at_kinks(name, dtype=np.float64))
+    function = symgrad.loss_and_grad_function(name)
+
+    def f(weights):
+        return function(weights, problem.X, problem.targets, **problem.parameters)[0]
+
+    gradient = function(problem.weights, problem.X, problem.targets, **problem.parameters)[1]
+    report = check_subgradient(f, gradient, problem.weights, convex=compiled_loss(name).convex, seed=seed)
+    assert report.ok, report
+
+
+@pytest.mark.parametrize("backend", ["jax", "dask"])
+@pytest.mark.parametrize("name", LOSSES)
+@settings(max_examples=10)
+@given(data=st.data(), at_kink=st.booleans())
+def test_every_backend_equals_numpy_in_float64_at_kinks_too(name, backend, data, at_kink):
+    pytest.importorskip(backend)
+    if at_kink and name not in KINKED:
+        at_kink = False
+    strategy = linear_model_problems_at_kinks if at_kink else linear_model_problems
+    problem = data.draw(strategy(name, dtype=np.float64))
+    arguments = (problem.weights, problem.X, problem.targets)
+    expected_loss, expected_gradient = symgrad.loss_and_grad_function(name)(*arguments, reg=0.1, **problem.parameters)
+    loss, gradient = symgrad.loss_and_grad_function(name, backend)(*arguments, reg=0.1, **problem.parameters)
+    assert loss == pytest.approx(expected_loss, rel=1e-10, abs=1e-12)
+    assert gradient.dtype == expected_gradient.dtype and gradient.shape == expected_gradient.shape
+    assert relative_difference(gradient, expected_gradient) <= 1e-10 or np.max(np.abs(expected_gradient)) == 0
