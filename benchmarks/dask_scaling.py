@@ -52,7 +52,7 @@ def scaling_table(sizes, d: int, c: int, repeats: int) -> str:
 
     W = (np.random.default_rng(0).standard_normal((c, d)) * 1e-3).astype(np.float32)
     lines = [
-        f"| N | data MiB | budget MiB | NumPy ms | Dask 2 workers ms | Dask / NumPy | worker peak RSS MiB | agree |",
+        "| N | data MiB | budget MiB | NumPy ms | Dask 2 workers ms | Dask / NumPy | worker peak RSS MiB | agree |",
         "|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     with tempfile.TemporaryDirectory() as folder, LocalCluster(
@@ -76,7 +76,6 @@ def scaling_table(sizes, d: int, c: int, repeats: int) -> str:
                     samples[name].append(time.perf_counter() - start)
             numpy_ms, dask_ms = (1e3 * statistics.median(samples[name]) for name in ("numpy", "dask"))
             peak = max(client.run(worker_peak_rss).values()) / 2**20
-            del X_memory
             lines.append(
                 f"| {n} | {n * d * 4 / 2**20:.0f} | {MEMORY_BUDGET / 2**20:.0f} | {numpy_ms:.1f} | {dask_ms:.1f} | "
                 f"{dask_ms / numpy_ms:.2f} | {peak:.0f} | {'yes' if agree else 'NO'} |"

@@ -286,7 +286,7 @@ def render(rows, cold, check, sizes) -> str:
         if name == "registered derivations":
             continue
         lines.append(f"| {name} | {value:.3f} | {'yes' if sympy_loaded else 'no'} |")
-    lines += [f"", f"Registered derivations: {cold['registered derivations'][0]}.", ""]
+    lines += ["", f"Registered derivations: {cold['registered derivations'][0]}.", ""]
     lines += ["| gradient check at N = {}, D = {}, C = {} | value |".format(*sizes), "|---|---:|"]
     lines += [f"| {name} | {value:.4g} |" if isinstance(value, float) else f"| {name} | {value} |" for name, value in check.items()]
     return "\n".join(lines)

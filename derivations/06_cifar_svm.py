@@ -114,7 +114,7 @@ W_random = 1e-3 * rng.standard_normal((data.num_classes, data.num_features))
 sweep = step_size_sweep(svm_loss_and_grad, W_random, data.X_train, data.y_train, step_sizes)
 print(f"\nStep sizes: at a random W (0.001 N(0, 1)), SVM loss {sweep.loss:.6f}, ||grad|| = {sweep.gradient_norm:.4g}")
 print(f"{'step size':>10} {'loss after the step':>20} {'change':>12}")
-for alpha, loss_after in zip(sweep.step_sizes, sweep.losses):
+for alpha, loss_after in zip(sweep.step_sizes, sweep.losses, strict=True):
     print(f"{alpha:>10.0e} {loss_after:>20.6f} {loss_after - sweep.loss:>+12.6f}")
 print(f"best step here: {sweep.best_step_size:.0e}; smaller ones barely move, larger ones overshoot and blow up")
 

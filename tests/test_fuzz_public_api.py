@@ -124,7 +124,7 @@ def test_read_only_and_non_contiguous_inputs_are_accepted_and_never_modified(nam
         array.flags.writeable = False
     loss, dW = getattr(symgrad, name)(W_fortran, strided, y, reg=0.1)
     assert loss == pytest.approx(expected[0]) and np.allclose(dW, expected[1])
-    for array, copy in zip((W_fortran, strided, y), copies):
+    for array, copy in zip((W_fortran, strided, y), copies, strict=True):
         np.testing.assert_array_equal(array, copy)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symgrad import compile_derivation, squared_loss_and_grad, svm_loss_and_grad
+from symgrad import compile_derivation, svm_loss_and_grad
 from symgrad.codegen.modules import lambdify_numpy
 from symgrad.runtime.catalog import loss_function, loss_names
 from symgrad.runtime.generated import linear_layer as generated_linear_layer

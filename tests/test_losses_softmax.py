@@ -61,7 +61,7 @@ def test_derived_gradient_is_proved_equal_to_p_minus_onehot(derivation):
 def test_a_wrong_lecture_form_is_not_proved():
     scores, labels = score_symbols(3)
     normalizer = sum(sp.exp(s) for s in scores)
-    plus_instead_of_minus = [sp.exp(s) / normalizer + t for s, t in zip(scores, labels)]
+    plus_instead_of_minus = [sp.exp(s) / normalizer + t for s, t in zip(scores, labels, strict=True)]
     wrong = dataclasses.replace(softmax.softmax_ce, name="wrong", lecture_gradient=plus_instead_of_minus)
     assert not wrong.verify()
 

@@ -81,7 +81,8 @@ def loss_module_text(loss: LinearModelLoss, backend: str = "numpy", *, shipped: 
     if shipped:
         constants["SOURCE_DIGEST"] = source_digest(loss.name)
     header = _header(loss.name) if shipped else f"A loss defined at run time: {loss.name}."
-    return module_text(loss_functions(loss), backend, header=header, constants=constants)
+    keywords = [sp.Symbol(p.name, real=True) for p in loss.parameters]
+    return module_text(loss_functions(loss), backend, header=header, constants=constants, scalar_symbols=keywords)
 
 
 def linear_layer_module_text(backend: str = "numpy") -> str:

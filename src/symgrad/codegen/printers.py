@@ -21,7 +21,17 @@ class _ArrayModulePrinting:
     choices, which upcasts float32 to float64). A scaled matrix product ``c*A*B`` prints as
     ``c*(A @ B)`` (SymPy's default ``.dot(c)`` upcasts too), and ``Trace(A)`` as ``trace(A)`` (``vdot(A, A)``
     for tr(A A^T)).
+
+    In a sum, the terms made only of numbers and of ``scalar_symbols`` (a loss's parameters) come last, so the
+    margin s_j - s_y + Delta is evaluated as (s_j - s_y) + Delta: the difference of two close scores is exact,
+    and a small Delta is not lost in rounding against large scores.
     """
+
+    scalar_symbols: frozenset = frozenset()
+
+    def _as_ordered_terms(self, expr, order=None):
+        terms = super()._as_ordered_terms(expr, order=order)
+        return sorted(terms, key=lambda term: term.free_symbols <= self.scalar_symbols)
 
     def _array_function(self, name: str) -> str:
         """``name`` in the printer's array module, fully qualified: ``numpy.sum``, ``jax.numpy.sum``."""

@@ -125,7 +125,7 @@ class Derivation:
         """
         if self.lecture_gradient is None:
             raise ValueError(f"{self.name}: no lecture_gradient was given, so there is nothing to prove")
-        return all(is_identically_zero(d - l) for d, l in zip(self.gradient, self.lecture_gradient))
+        return all(is_identically_zero(d - l) for d, l in zip(self.gradient, self.lecture_gradient, strict=True))
 
     def verdict(self) -> str:
         """One line: the outcome of :meth:`verify`, or that there is no lecture form to prove against."""

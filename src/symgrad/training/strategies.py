@@ -133,17 +133,17 @@ def random_search(
     validation.count(candidates, "candidates")
     validation.nonnegative_number(reg, "reg")
     validation.positive_number(weight_scale, "weight_scale")
-    recorder = _Recorder(X, y, candidates)
     best_W, best_loss = None, np.inf
-    with _Progress(candidates, "random search", progress) as bar:
-        for k in range(candidates):
-            W = (weight_scale * rng.standard_normal(shape)).astype(X.dtype)
-            loss = float(loss_and_grad(W, X, y, reg=reg)[0])
-            if loss < best_loss:
-                best_W, best_loss = W, loss
-            recorder.record(k, best_loss, best_W)
-            bar.show(best_loss)
-    return recorder.history("random search", best_W, [])
+
+    def draw(k):
+        nonlocal best_W, best_loss
+        W = (weight_scale * rng.standard_normal(shape)).astype(X.dtype)
+        loss = float(loss_and_grad(W, X, y, reg=reg)[0])
+        if loss < best_loss:
+            best_W, best_loss = W, loss
+        return best_loss, best_W
+
+    return _run("random search", X, y, candidates, progress, draw)
 
 
 def random_local_search(
@@ -174,16 +174,16 @@ def random_local_search(
     validation.nonnegative_number(reg, "reg")
     W = _start(W0, shape, weight_scale, X.dtype, rng)
     loss = float(loss_and_grad(W, X, y, reg=reg)[0])
-    recorder = _Recorder(X, y, steps)
-    with _Progress(steps, "random local search", progress) as bar:
-        for k in range(steps):
-            W_try = (W + step_size * rng.standard_normal(shape)).astype(X.dtype)
-            loss_try = float(loss_and_grad(W_try, X, y, reg=reg)[0])
-            if loss_try < loss:
-                W, loss = W_try, loss_try
-            recorder.record(k, loss, W)
-            bar.show(loss)
-    return recorder.history("random local search", W, [])
+
+    def try_a_step(k):
+        nonlocal W, loss
+        W_try = (W + step_size * rng.standard_normal(shape)).astype(X.dtype)
+        loss_try = float(loss_and_grad(W_try, X, y, reg=reg)[0])
+        if loss_try < loss:
+            W, loss = W_try, loss_try
+        return loss, W
+
+    return _run("random local search", X, y, steps, progress, try_a_step)
 
 
 def full_batch_gradient_descent(
@@ -288,21 +288,35 @@ def stochastic_gradient_descent(loss_and_grad: Callable, X, y, **options) -> Tra
 
 
 def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress) -> TrainingHistory:
-    """The descent loop shared by strategies 3-5; ``batches`` yields each step's (X_B, y_B)."""
+    """The descent step shared by strategies 3-5; ``batches`` yields each step's (X_B, y_B)."""
     validation.count(steps, "steps")
     validation.nonnegative_number(reg, "reg")
     rule = step_size_rule(learning_rate, steps)
-    recorder = _Recorder(X, y, steps)
     rates = []
-    with _Progress(steps, name, progress) as bar:
+
+    def descend(k):
+        nonlocal W
+        batch_inputs, batch_labels = next(batches)
+        loss, gradient = loss_and_grad(W, batch_inputs, batch_labels, reg=reg)
+        rates.append(rule(k, W, gradient))
+        W = (W - rates[-1] * gradient).astype(X.dtype, copy=False)
+        return float(loss), W
+
+    return _run(name, X, y, steps, progress, descend, rates)
+
+
+def _run(strategy: str, X, y, steps: int, progress: bool, step: Callable, rates=()) -> TrainingHistory:
+    """The loop every strategy shares: ``steps`` calls of ``step(k) -> (loss, W)``, recording every loss and the
+    training accuracy about :data:`ACCURACY_POINTS` times, with a progress bar showing the loss; ``rates`` is the
+    list the step appends its learning rates to (descent only)."""
+    recorder = _Recorder(X, y, steps)
+    W = None
+    with _Progress(steps, strategy, progress) as bar:
         for k in range(steps):
-            batch_inputs, batch_labels = next(batches)
-            loss, gradient = loss_and_grad(W, batch_inputs, batch_labels, reg=reg)
-            rates.append(rule(k, W, gradient))
-            W = (W - rates[-1] * gradient).astype(X.dtype, copy=False)
-            recorder.record(k, float(loss), W)
-            bar.show(float(loss))
-    return recorder.history(name, W, rates)
+            loss, W = step(k)
+            recorder.record(k, loss, W)
+            bar.show(loss)
+    return recorder.history(strategy, W, rates)
 
 
 class _Recorder:

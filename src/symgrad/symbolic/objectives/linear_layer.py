@@ -71,7 +71,7 @@ def prove_outer_product_rule(number_of_classes: int = 3, number_of_features: int
     score_symbols = sp.symbols(f"s0:{number_of_classes}", real=True)
     loss = sp.Function("l")
     scores = W * x
-    at_scores = dict(zip(score_symbols, scores))
+    at_scores = dict(zip(score_symbols, scores, strict=True))
     loss_of_weights = loss(*scores)
     score_gradient = sp.Matrix([sp.diff(loss(*score_symbols), s).subs(at_scores) for s in score_symbols])
     derived = loss_of_weights.diff(W)

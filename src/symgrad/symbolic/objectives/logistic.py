@@ -20,7 +20,7 @@ def sigmoid(u: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-u))
 
 
-score = sum(w * x for w, x in zip(weights, features))
+score = sum(w * x for w, x in zip(weights, features, strict=True))
 loss_of_probability = -sp.log(probability)
 
 
@@ -44,7 +44,7 @@ def prove_chain_rule() -> bool:
     product = [factors["dL/dp"].subs(at_point) * factors["dp/du"].subs(at_point) * du for du in factors["du/dw"]]
     sigmoid_rule = factors["dp/du"] - sigmoid(activation) * (1 - sigmoid(activation))
     return is_identically_zero(sigmoid_rule) and all(
-        is_identically_zero(p - g) for p, g in zip(product, logistic.gradient)
+        is_identically_zero(p - g) for p, g in zip(product, logistic.gradient, strict=True)
     )
 
 

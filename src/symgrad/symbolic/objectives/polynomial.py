@@ -49,7 +49,7 @@ directional_derivative = register(
         variables=(t,),
         parameters=(x1, x2, x3, u1, u2, u3),
         lecture_gradient=(
-            sum(u * g for u, g in zip((u1, u2, u3), polynomial_lecture_gradient(*_line))),
+            sum(u * g for u, g in zip((u1, u2, u3), polynomial_lecture_gradient(*_line), strict=True)),
         ),
         source="Lecture 04, section 4.2 (directional derivative)",
     )

@@ -19,7 +19,7 @@ from symgrad.symbolic.registry import register
 
 def correct_class_score(scores, onehot) -> sp.Expr:
     """s_y = sum_c t_c s_c."""
-    return sum(t * s for t, s in zip(onehot, scores))
+    return sum(t * s for t, s in zip(onehot, scores, strict=True))
 
 
 def cross_entropy(scores, onehot) -> sp.Expr:
@@ -35,7 +35,7 @@ def cross_entropy_log_sum_exp(scores, onehot) -> sp.Expr:
 def softmax_lecture_score_gradient(scores, onehot) -> list[sp.Expr]:
     """dL_i/ds_k = p_k - t_k, the probability minus the one-hot label."""
     normalizer = sum(sp.exp(s) for s in scores)
-    return [sp.exp(s) / normalizer - t for s, t in zip(scores, onehot)]
+    return [sp.exp(s) / normalizer - t for s, t in zip(scores, onehot, strict=True)]
 
 
 def prove_log_sum_exp_form(number_of_classes: int = 3) -> bool:

@@ -22,7 +22,7 @@ w0, w1 = sp.symbols("w0 w1", real=True)
 
 def line_squared_loss(x, y, number_of_examples) -> sp.Expr:
     """1/N sum_i (w0 + w1 x_i - y_i)^2 for sequences (or IndexedBase entries) x_i, y_i."""
-    return sum((w0 + w1 * xi - yi) ** 2 for xi, yi in zip(x, y)) / number_of_examples
+    return sum((w0 + w1 * xi - yi) ** 2 for xi, yi in zip(x, y, strict=True)) / number_of_examples
 
 
 def prove_index_form() -> bool:
@@ -37,7 +37,7 @@ def prove_index_form() -> bool:
         2 * sp.Sum(residual, over_examples) / number_of_examples,
         2 * sp.Sum(residual * x[i], over_examples) / number_of_examples,
     )
-    return all(is_identically_zero(sp.diff(loss, w) - g) for w, g in zip((w0, w1), lecture))
+    return all(is_identically_zero(sp.diff(loss, w) - g) for w, g in zip((w0, w1), lecture, strict=True))
 
 
 def prove_matrix_form() -> bool:
@@ -55,7 +55,7 @@ def prove_matrix_form() -> bool:
 
 _x = sp.symbols("x0:3", real=True)
 _y = sp.symbols("y0:3", real=True)
-_residuals = [w0 + w1 * xi - yi for xi, yi in zip(_x, _y)]
+_residuals = [w0 + w1 * xi - yi for xi, yi in zip(_x, _y, strict=True)]
 
 squared_loss = register(
     Derivation(
@@ -65,7 +65,7 @@ squared_loss = register(
         variables=(w0, w1),
         lecture_gradient=(
             sp.Rational(2, 3) * sum(_residuals),
-            sp.Rational(2, 3) * sum(r * xi for r, xi in zip(_residuals, _x)),
+            sp.Rational(2, 3) * sum(r * xi for r, xi in zip(_residuals, _x, strict=True)),
         ),
         parameters=(*_x, *_y),
         defaults={"x0": 0.0, "x1": 1.0, "x2": 2.0, "y0": 1.0, "y1": 3.0, "y2": 5.0},

@@ -30,20 +30,20 @@ def indicator(z: sp.Expr) -> sp.Expr:
 
 def margins(scores, onehot) -> list[sp.Expr]:
     """m_j = s_j - s_y + Delta with s_y = sum_c t_c s_c, one per class."""
-    correct_score = sum(t * s for t, s in zip(onehot, scores))
+    correct_score = sum(t * s for t, s in zip(onehot, scores, strict=True))
     return [s - correct_score + margin for s in scores]
 
 
 def hinge_loss(scores, onehot) -> sp.Expr:
     """The lecture's L_i = sum_{j != y} max(0, m_j), the exclusion written as the factor (1 - t_j)."""
-    return sum((1 - t) * sp.Max(0, m) for t, m in zip(onehot, margins(scores, onehot)))
+    return sum((1 - t) * sp.Max(0, m) for t, m in zip(onehot, margins(scores, onehot), strict=True))
 
 
 def hinge_lecture_score_gradient(scores, onehot) -> list[sp.Expr]:
     """dL_i/ds_k as the lecture writes it: eq. 16 when t_k = 0, eq. 15 when t_k = 1."""
     indicators = [indicator(m) for m in margins(scores, onehot)]
-    missed_margins = sum((1 - t) * h for t, h in zip(onehot, indicators))
-    return [t * (-missed_margins) + (1 - t) * h for t, h in zip(onehot, indicators)]
+    missed_margins = sum((1 - t) * h for t, h in zip(onehot, indicators, strict=True))
+    return [t * (-missed_margins) + (1 - t) * h for t, h in zip(onehot, indicators, strict=True)]
 
 
 def prove_index_form() -> bool:

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import jax.numpy
 
-SOURCE_DIGEST = 'b697a9c71a5ad232'
+SOURCE_DIGEST = 'e2102da79232dd8b'
 
 
 def scores(W, X):

@@ -9,7 +9,7 @@ LOSS = {'name': 'squared',
  'kink_parameter': None,
  'convex': True,
  'source': 'Lecture 04, eq. 8-12'}
-SOURCE_DIGEST = '010a606052bad9df'
+SOURCE_DIGEST = 'e80a62ee3572b0e4'
 
 
 def loss_and_score_gradient(S, T):

@@ -11,15 +11,15 @@ LOSS = {'name': 'svm',
  'kink_parameter': 'kink_value',
  'convex': True,
  'source': 'Lecture 3, eq. 14-16'}
-SOURCE_DIGEST = '1aff7faf9eb57728'
+SOURCE_DIGEST = '8bb7579c78638b84'
 
 
 def loss_and_score_gradient(S, T, delta, kink_value):
-    x0 = 1 - T
-    x1 = S + delta - numpy.sum(S*T, axis=0, keepdims=True)
+    x0 = -T + 1
+    x1 = S - numpy.sum(S*T, axis=0, keepdims=True) + delta
     x2 = numpy.heaviside(x1, kink_value)
     return [numpy.sum(x0*functools.reduce(numpy.maximum, [0, x1]), axis=0, keepdims=True), -T*numpy.sum(x0*x2, axis=0, keepdims=True) + x0*x2]
 
 
 def kink_arguments(S, T, delta, kink_value):
-    return [-S - delta + numpy.sum(S*T, axis=0, keepdims=True), 1 - T]
+    return [-S + numpy.sum(S*T, axis=0, keepdims=True) - delta, -T + 1]
