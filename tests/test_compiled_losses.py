@@ -1,6 +1,6 @@
-"""Every compiled loss, from the registry: proved, equal to an independent NumPy reference, dtype-preserving,
-checked at smooth points and exactly at its kinks, the same on every backend. A loss gets these tests by being
-declared (and by having its reference in ``references.py``)."""
+"""Every compiled loss, from the registry: proved, equal to its independent NumPy reference (the naive loop version
+written beside its declaration), dtype-preserving, checked at smooth points and exactly at its kinks, the same on
+every backend. A loss gets these tests by being declared."""
 
 import inspect
 
@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad
-from references import REFERENCES
 from symgrad.runtime.catalog import compiled_loss, loss_names
 from symgrad.symbolic.registry import get_loss
 from symgrad.verification.checker import check_gradient, check_subgradient
 from symgrad.verification.hypothesis_strategies import linear_model_problems, linear_model_problems_at_kinks
 
 LOSSES = loss_names()
+REFERENCES = {name: get_loss(name).reference for name in LOSSES}
 KINKED = [name for name in LOSSES if not compiled_loss(name).is_smooth]
 SEEDS = st.integers(0, 2**32 - 1)
 
@@ -27,8 +27,8 @@ def relative_difference(a, b) -> float:
 
 
 def test_every_declared_loss_is_compiled_and_has_an_independent_reference():
-    assert set(LOSSES) == set(REFERENCES)
     assert {"svm", "softmax", "squared"} <= set(LOSSES)
+    assert all(callable(reference) for reference in REFERENCES.values())
 
 
 @pytest.mark.parametrize("name", LOSSES)
@@ -64,7 +64,8 @@ def test_equals_the_independent_reference_in_float64(name, data, reg):
 @settings(max_examples=20)
 @given(data=st.data())
 def test_float32_in_float32_out_close_to_float64(name, data):
-    problem = data.draw(linear_model_problems(name, dtype=np.float32))
+    # Away from kinks: at a kink float32 and float64 may round a margin to different sides of 0.
+    problem = data.draw(linear_model_problems(name, dtype=np.float32, margin=1e-2))
     function = symgrad.loss_and_grad_function(name)
     loss32, gradient32 = function(problem.weights, problem.X, problem.targets, reg=0.1, **problem.parameters)
     loss64, gradient64 = function(problem.weights.astype(np.float64), problem.X.astype(np.float64), problem.targets,

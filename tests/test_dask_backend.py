@@ -13,7 +13,7 @@ da = pytest.importorskip("dask.array")
 import symgrad  # noqa: E402
 from symgrad.runtime.dask_evaluation import CHUNKS_IN_MEMORY, read_npy_in_chunks  # noqa: E402
 from symgrad.training.strategies import chunk_minibatches  # noqa: E402
-from references import random_problem  # noqa: E402
+from random_problems import random_problem  # noqa: E402
 
 
 def relative_difference(a, b):

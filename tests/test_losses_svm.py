@@ -9,17 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from references import svm as svm_oracle
 from symgrad import svm_loss_and_grad
 from symgrad.runtime.catalog import compiled_loss
 from symgrad.symbolic.notation import score_symbols
 from symgrad.symbolic.objectives import svm_hinge
-from symgrad.symbolic.registry import get_derivation
+from symgrad.symbolic.registry import get_derivation, get_loss
 
 # The lecture's table: one column per image (cat, car, frog), one row per class score (cat, car, frog).
 LECTURE_SCORES = np.array([[3.2, 1.3, 2.2], [5.1, 4.9, 2.5], [-1.7, 2.0, -3.1]])
 LECTURE_LABELS = np.array([0, 1, 2])
 LECTURE_LOSSES = (2.9, 0.0, 12.9)
+svm_oracle = get_loss("svm").reference
 
 
 def onehot(labels, number_of_classes):

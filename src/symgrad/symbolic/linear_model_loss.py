@@ -17,6 +17,7 @@ w (D,) and real targets (C = 1 output, t the target).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -84,6 +85,9 @@ class LinearModelLoss:
         kink_value: the parameter whose value ``Heaviside`` takes at 0 (a subgradient for any value in [0, 1]).
         source: where the lecture writes it.
         convex: convex in the scores (hence in W).
+        reference: the slow, obvious NumPy version, written by hand with a loop over the examples (CS231n's
+            "naive" loss): ``reference(W, X, y, reg=0.0, **parameters) -> (loss, gradient)`` in float64, with
+            W (C, D) or w (D,). The compiled loss is tested against it.
     """
 
     name: str
@@ -96,6 +100,7 @@ class LinearModelLoss:
     kink_value: sp.Symbol | None = None
     source: str = ""
     convex: bool = False
+    reference: Callable | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", tuple(self.parameters))

@@ -9,10 +9,25 @@ probabilities at the scores shifted by their maximum (:mod:`symgrad.codegen.rewr
 invariance L(s + c 1) = L(s) (proved in :mod:`symgrad.symbolic.objectives.softmax`): finite for any finite scores.
 """
 
+import numpy as np
 import sympy as sp
 
 from symgrad.symbolic.linear_model_loss import LinearModelLoss
 from symgrad.symbolic.notation import class_sum, j, k, label_score, s, t
+
+def naive_softmax(W, X, y, reg=0.0):
+    """Softmax cross-entropy and dW (C, D), one example at a time (CS231n's naive version, scores shifted by
+    their maximum)."""
+    loss, dW = 0.0, np.zeros(W.shape)
+    for x, label in zip(X, y, strict=True):
+        scores = W @ x
+        scores = scores - scores.max()
+        probabilities = np.exp(scores) / np.sum(np.exp(scores))
+        loss += np.log(np.sum(np.exp(scores))) - scores[label]
+        for j in range(W.shape[0]):
+            dW[j] += (probabilities[j] - (j == label)) * x
+    return loss / len(X) + reg * np.sum(W * W), dW / len(X) + 2 * reg * W
+
 
 LOSS = LinearModelLoss(
     name="softmax",
@@ -23,4 +38,5 @@ LOSS = LinearModelLoss(
     lecture_gradient=sp.exp(s[k]) / class_sum(sp.exp(s[j])) - t[k],
     source="Lecture 3, softmax classifier",
     convex=True,
+    reference=naive_softmax,
 )

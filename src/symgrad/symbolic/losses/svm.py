@@ -11,6 +11,7 @@ point. SymPy's derivative of max(0, m) is Heaviside(m); its value at m = 0 is th
 (H0; 0 is the lecture's strict indicator 1(m > 0), and every value in [0, 1] gives a subgradient).
 """
 
+import numpy as np
 import sympy as sp
 
 from symgrad.symbolic.linear_model_loss import LinearModelLoss, LossParameter
@@ -23,6 +24,22 @@ kink_value = sp.Symbol("H0", real=True)
 def hinge_margin(index: sp.Symbol) -> sp.Expr:
     """m = s[index] - s_y + Delta."""
     return s[index] - label_score + margin
+
+
+def naive_svm(W, X, y, reg=0.0, delta=1.0, kink_value=0.0):
+    """The multiclass SVM loss and dW (C, D), one example and one class at a time (CS231n's naive version)."""
+    loss, dW = 0.0, np.zeros(W.shape)
+    for x, label in zip(X, y, strict=True):
+        scores = W @ x
+        for j in range(W.shape[0]):
+            if j == label:
+                continue
+            margin = scores[j] - scores[label] + delta
+            indicator = 1.0 if margin > 0 else (kink_value if margin == 0 else 0.0)
+            loss += max(0.0, margin)
+            dW[j] += indicator * x
+            dW[label] -= indicator * x
+    return loss / len(X) + reg * np.sum(W * W), dW / len(X) + 2 * reg * W
 
 
 LOSS = LinearModelLoss(
@@ -40,4 +57,5 @@ LOSS = LinearModelLoss(
     kink_value=kink_value,
     source="Lecture 3, eq. 14-16",
     convex=True,
+    reference=naive_svm,
 )

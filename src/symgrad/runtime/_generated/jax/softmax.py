@@ -9,7 +9,7 @@ LOSS = {'name': 'softmax',
  'kink_parameter': None,
  'convex': True,
  'source': 'Lecture 3, softmax classifier'}
-SOURCE_DIGEST = '1d436a747236aa75'
+SOURCE_DIGEST = '42a6e3b1e436bf65'
 
 
 def loss_and_score_gradient(S, T):

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import numpy
 
-SOURCE_DIGEST = 'e2102da79232dd8b'
+SOURCE_DIGEST = '9ced530cd977e3bf'
 
 
 def scores(W, X):

@@ -9,7 +9,7 @@ LOSS = {'name': 'squared',
  'kink_parameter': None,
  'convex': True,
  'source': 'Lecture 04, eq. 8-12'}
-SOURCE_DIGEST = 'e80a62ee3572b0e4'
+SOURCE_DIGEST = '272e6a3e7e0ca2e1'
 
 
 def loss_and_score_gradient(S, T):
