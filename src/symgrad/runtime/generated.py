@@ -31,6 +31,7 @@ LINEAR_LAYER = "linear_layer"
 LINEAR_LAYER_DECLARATION = PACKAGE_DIRECTORY / "symbolic" / "objectives" / "linear_layer.py"
 
 CODE_GENERATOR_SOURCES = (
+    "symbolic/derivation.py",
     "symbolic/index_form.py",
     "symbolic/notation.py",
     "symbolic/linear_model_loss.py",

@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -170,8 +171,67 @@ def pin_heaviside(expr: sp.Expr, kink_value) -> sp.Expr:
 
 
 def is_identically_zero(expr: sp.Expr) -> bool:
-    """True when SymPy proves ``expr == 0`` for all values of its symbols (expand, then simplify)."""
+    """True when SymPy proves ``expr == 0`` for all values of its symbols: expand, then simplify, then (for kinked
+    functions: Max, Min, Abs, sign, Heaviside) case by case, as a Piecewise whose every branch simplifies to 0."""
     expr = sp.sympify(expr)
     if expr == 0 or sp.expand(expr) == 0:
         return True
+    if expr.has(*NON_SMOOTH_FUNCTIONS):
+        by_cases = _is_zero_case_by_case(expr)
+        if by_cases is not None:
+            return by_cases
     return sp.simplify(expr) == 0
+
+
+def _is_zero_case_by_case(expr: sp.Expr) -> bool | None:
+    """Prove ``expr == 0`` by cases on the signs of its kink arguments z (z < 0, z = 0, z > 0 for each): in each case
+    every Max, Min, Abs, sign and Heaviside takes one smooth branch (at z = 0, z's equation is solved and
+    substituted), and the branch must simplify to 0. Refuses (returns None) when there are more than 6 distinct
+    kink arguments or a Max/Min of more than two arguments."""
+    atoms = sorted(expr.atoms(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside), key=sp.default_sort_key)
+    if any(isinstance(atom, (sp.Max, sp.Min)) and len(atom.args) != 2 for atom in atoms):
+        return None
+    oriented = {atom: _oriented(_kink_argument(atom)) for atom in atoms}
+    arguments = list(dict.fromkeys(argument for argument, _ in oriented.values()))
+    if len(arguments) > 6:
+        return None
+    for signs in itertools.product((-1, 0, 1), repeat=len(arguments)):
+        sign_of = dict(zip(arguments, signs, strict=True))
+        branch = expr.xreplace({
+            atom: _branch(atom, orientation * sign_of[argument]) for atom, (argument, orientation) in oriented.items()
+        })
+        zeros = [argument for argument, sign in sign_of.items() if sign == 0]
+        if zeros:
+            unknowns = sorted(set().union(*(z.free_symbols for z in zeros)), key=str)
+            solutions = sp.solve(zeros, unknowns, dict=True)
+            if not solutions:
+                continue  # the arguments cannot all vanish: an empty case
+            branch = branch.subs(solutions[0])
+        if sp.expand(branch) != 0 and sp.simplify(branch) != 0:
+            return False
+    return True
+
+
+def _kink_argument(atom: sp.Expr) -> sp.Expr:
+    """z with the kink at z = 0: a - b for Max(a, b) and Min(a, b), else the (first) argument."""
+    return atom.args[0] - atom.args[1] if isinstance(atom, (sp.Max, sp.Min)) else atom.args[0]
+
+
+def _oriented(argument: sp.Expr) -> tuple[sp.Expr, int]:
+    """(z, 1) or (-z, -1), z with its numeric content divided out, whichever does not lead with a minus sign: one
+    argument per kink (2m, m and -m are one kink)."""
+    argument = argument.as_content_primitive()[1]
+    return (-argument, -1) if argument.could_extract_minus_sign() else (argument, 1)
+
+
+def _branch(atom: sp.Expr, sign: int) -> sp.Expr:
+    """The value of a kinked function where the sign of its kink argument is ``sign`` (-1, 0 or 1)."""
+    if isinstance(atom, sp.Max):
+        return atom.args[0] if sign >= 0 else atom.args[1]
+    if isinstance(atom, sp.Min):
+        return atom.args[0] if sign <= 0 else atom.args[1]
+    if isinstance(atom, sp.Abs):
+        return sign * atom.args[0]
+    if isinstance(atom, sp.sign):
+        return sp.Integer(sign)
+    return {-1: sp.Integer(0), 0: atom.args[1], 1: sp.Integer(1)}[sign]

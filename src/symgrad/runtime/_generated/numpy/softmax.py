@@ -9,7 +9,7 @@ LOSS = {'name': 'softmax',
  'kink_parameter': None,
  'convex': True,
  'source': 'Lecture 3, softmax classifier'}
-SOURCE_DIGEST = '42a6e3b1e436bf65'
+SOURCE_DIGEST = 'd626596943528c55'
 
 
 def loss_and_score_gradient(S, T):

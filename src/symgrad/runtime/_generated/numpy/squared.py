@@ -9,7 +9,7 @@ LOSS = {'name': 'squared',
  'kink_parameter': None,
  'convex': True,
  'source': 'Lecture 04, eq. 8-12'}
-SOURCE_DIGEST = '272e6a3e7e0ca2e1'
+SOURCE_DIGEST = 'e8f4dbc86f2defee'
 
 
 def loss_and_score_gradient(S, T):
