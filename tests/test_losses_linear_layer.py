@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from symgrad import compile_derivation, svm_loss_and_grad
-from symgrad.codegen.modules import lambdify_numpy
+from symgrad.codegen.modules import generated_function
 from symgrad.runtime.catalog import loss_function, loss_names
 from symgrad.runtime.generated import linear_layer as generated_linear_layer
 from symgrad.runtime.generated import module_source
@@ -57,7 +57,7 @@ def test_generated_layer_code_keeps_the_dtype(dtype):
 def test_printer_writes_scaled_matrix_products_without_dot():
     A = sp.MatrixSymbol("A", 2, 3)
     B = sp.MatrixSymbol("B", 3, 2)
-    f = lambdify_numpy([A, B], [A * B / 4])
+    f = generated_function([A, B], [A * B / 4])
     a, b = np.ones((2, 3), dtype=np.float32), np.ones((3, 2), dtype=np.float32)
     result = f(a, b)[0]
     assert result.dtype == np.float32

@@ -94,7 +94,8 @@ def module_text(
     return text + "".join(f"\n\n{source}" for source in sources)
 
 
-def lambdify_numpy(arguments, expressions):
-    """The NumPy function of :func:`module_text` for one list of expressions: f(*arguments) -> list of values."""
-    text = module_text([GeneratedFunction("generated", tuple(arguments), tuple(expressions))])
-    return module_from_text(text, "symgrad_lambdified").generated
+def generated_function(arguments, expressions, backend: str = "numpy"):
+    """The function :func:`module_text` prints for one list of expressions, executed: f(*arguments) -> list of
+    values (running ``"jax"`` text needs JAX)."""
+    text = module_text([GeneratedFunction("generated", tuple(arguments), tuple(expressions))], backend)
+    return module_from_text(text, "symgrad_generated_function").generated

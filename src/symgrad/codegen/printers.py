@@ -109,4 +109,4 @@ def jax_printer() -> SymgradJaxPrinter:
 
 
 PRINTERS = {"numpy": numpy_printer, "jax": jax_printer}
-"""Backend name -> function returning a fresh printer for :func:`generate_module`."""
+"""Backend name -> function returning a fresh printer for :func:`symgrad.codegen.modules.module_text`."""

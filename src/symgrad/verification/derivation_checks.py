@@ -27,13 +27,17 @@ def check_derivation(derivation, x, mode: str = "full", *, parameters=None, **op
         parameters: values of the derivation's parameters by name; defaults fill the rest.
         **options: further options of :func:`~symgrad.verification.checker.check_gradient`.
     """
-    compiled = derivation if isinstance(derivation, CompiledDerivation) else compile_derivation(derivation)
+    complex_step = options.get("reference") == "complex_step"
+    if isinstance(derivation, CompiledDerivation):
+        compiled = derivation
+    else:  # numpy.logaddexp and other stable forms take no complex input: the complex step needs the written form
+        compiled = compile_derivation(derivation, stabilized=not complex_step)
     parameters = dict(parameters or {})
     options.setdefault("convex", compiled.convex)
     point = np.asarray(x)
     if point.shape != compiled.shape:
         raise ValueError(f"x: {compiled.name} takes a point of shape {compiled.shape}, got {point.shape}")
-    if options.get("reference") == "complex_step":
+    if complex_step:
         if compiled.non_smooth_functions:
             raise ValueError(
                 f"reference: complex step refused for {compiled.name!r}: its objective contains "

@@ -24,8 +24,8 @@ def naive_softmax(W, X, y, reg=0.0):
         scores = scores - scores.max()
         probabilities = np.exp(scores) / np.sum(np.exp(scores))
         loss += np.log(np.sum(np.exp(scores))) - scores[label]
-        for j in range(W.shape[0]):
-            dW[j] += (probabilities[j] - (j == label)) * x
+        for row in range(W.shape[0]):
+            dW[row] += (probabilities[row] - (row == label)) * x
     return loss / len(X) + reg * np.sum(W * W), dW / len(X) + 2 * reg * W
 
 

@@ -15,8 +15,8 @@ from symgrad.symbolic.notation import prediction, target
 def naive_squared(w, X, t, reg=0.0):
     """1/N sum_i (w^T x_i - t_i)^2 + reg * sum(w^2) and its gradient (D,), one example at a time."""
     loss, dw = 0.0, np.zeros(w.shape)
-    for x, target in zip(X, t, strict=True):
-        residual = w @ x - target
+    for x, value in zip(X, t, strict=True):
+        residual = w @ x - value
         loss += residual**2
         dw += 2 * residual * x
     return loss / len(X) + reg * w @ w, dw / len(X) + 2 * reg * w

@@ -31,13 +31,13 @@ def naive_svm(W, X, y, reg=0.0, delta=1.0, kink_value=0.0):
     loss, dW = 0.0, np.zeros(W.shape)
     for x, label in zip(X, y, strict=True):
         scores = W @ x
-        for j in range(W.shape[0]):
-            if j == label:
+        for row in range(W.shape[0]):
+            if row == label:
                 continue
-            margin = scores[j] - scores[label] + delta
+            margin = scores[row] - scores[label] + delta
             indicator = 1.0 if margin > 0 else (kink_value if margin == 0 else 0.0)
             loss += max(0.0, margin)
-            dW[j] += indicator * x
+            dW[row] += indicator * x
             dW[label] -= indicator * x
     return loss / len(X) + reg * np.sum(W * W), dW / len(X) + 2 * reg * W
 

@@ -10,7 +10,7 @@ LOSS = {'name': 'svm',
  'kink_parameter': 'kink_value',
  'convex': True,
  'source': 'Lecture 3, eq. 14-16'}
-SOURCE_DIGEST = '203414a609ca1f2b'
+SOURCE_DIGEST = '589840a2449bf97d'
 
 
 def loss_and_score_gradient(S, T, delta, kink_value):

@@ -9,7 +9,7 @@ LOSS = {'name': 'softmax',
  'kink_parameter': None,
  'convex': True,
  'source': 'Lecture 3, softmax classifier'}
-SOURCE_DIGEST = 'd626596943528c55'
+SOURCE_DIGEST = '03e9e96d87e54f79'
 
 
 def loss_and_score_gradient(S, T):

@@ -9,7 +9,7 @@ LOSS = {'name': 'squared',
  'kink_parameter': None,
  'convex': True,
  'source': 'Lecture 04, eq. 8-12'}
-SOURCE_DIGEST = 'e8f4dbc86f2defee'
+SOURCE_DIGEST = '4dd5c1f95427e9b2'
 
 
 def loss_and_score_gradient(S, T):
