@@ -15,6 +15,7 @@ LAYERS = (
     "symgrad.validation",
     "symgrad.runtime",
     "symgrad.symbolic",
+    "symgrad.notation",
     "symgrad.codegen",
     "symgrad.verification",
     "symgrad.training",

@@ -20,6 +20,9 @@ _PUBLIC_NAMES = {
     "critical_points": "symgrad.symbolic.critical",
     "derive": "symgrad.symbolic.expressions",
     "compile_derivation": "symgrad.codegen.compile",
+    # your own compiled loss (index notation: symgrad.notation)
+    "define_loss": "symgrad.codegen.user_losses",
+    "LossParameter": "symgrad.symbolic.linear_model_loss",
     # compiled losses of a linear model (NumPy) and where they run
     "loss_names": "symgrad.runtime.catalog",
     "loss_and_grad_function": "symgrad.backends",

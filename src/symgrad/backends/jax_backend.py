@@ -30,7 +30,7 @@ import numpy as np
 
 from symgrad import validation
 from symgrad.runtime.catalog import compiled_loss
-from symgrad.runtime.generated import LINEAR_LAYER, generated_path, linear_layer, shipped_module
+from symgrad.runtime.generated import LINEAR_LAYER, generated_path, linear_layer
 from symgrad.runtime.losses import raise_for_non_finite_result, raise_for_non_finite_scores
 
 JAX_INSTALL_HINT = "pip install 'symgrad[jax]'"
@@ -50,8 +50,9 @@ def _import_jax():
 def jax_module_text(loss_name: str) -> str:
     """The generated ``jax.numpy`` text behind :func:`jax_loss_and_grad`: the loss's per-example module, then the
     linear layer's (read from the shipped files; imports neither SymPy nor JAX)."""
-    compiled_loss(loss_name)
-    return "\n".join(generated_path(name, "jax").read_text(encoding="utf-8") for name in (loss_name, LINEAR_LAYER))
+    loss = compiled_loss(loss_name)
+    per_example = loss.backend_texts.get("jax") or generated_path(loss_name, "jax").read_text(encoding="utf-8")
+    return "\n".join((per_example, generated_path(LINEAR_LAYER, "jax").read_text(encoding="utf-8")))
 
 
 @functools.lru_cache(maxsize=None)
@@ -62,7 +63,7 @@ def _jitted(loss_name: str, regularized: bool) -> Callable:
     jax = _import_jax()
     jnp = jax.numpy
     loss = compiled_loss(loss_name)
-    per_example, layer = shipped_module(loss_name, "jax"), linear_layer("jax")
+    per_example, layer = loss.backend_module("jax"), linear_layer("jax")
 
     def loss_and_grad(W, X, targets, reg, *parameters):
         S = layer.scores(W, X)[0].T

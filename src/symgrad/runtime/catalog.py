@@ -46,15 +46,15 @@ def _shipped_loss(name: str) -> CompiledLoss:
     return CompiledLoss.from_module(shipped_module(name, "numpy"))
 
 
-def add_compiled_loss(loss: CompiledLoss) -> CompiledLoss:
-    """Make a loss defined at run time available by name (to the backends, the training strategies, ...)."""
-    if loss.name in declared_loss_names() or loss.name in _DEFINED_AT_RUN_TIME:
+def add_compiled_loss(loss: CompiledLoss, *, replace: bool = False) -> CompiledLoss:
+    """Make a loss defined at run time available by name (to the backends, the training strategies, ...); with
+    ``replace``, a loss defined at run time under that name before is replaced (a built-in one never is)."""
+    if loss.name in declared_loss_names() or (loss.name in _DEFINED_AT_RUN_TIME and not replace):
         raise ValueError(f"name: a compiled loss called {loss.name!r} exists already")
     _DEFINED_AT_RUN_TIME[loss.name] = loss
     return loss
 
 
-@functools.lru_cache(maxsize=None)
 def loss_function(name: str):
     """``<name>_loss_and_grad``: the compiled loss as a plain function with its signature and docstring."""
-    return compiled_loss(name).function()
+    return compiled_loss(name).public_function

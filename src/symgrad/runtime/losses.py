@@ -21,15 +21,17 @@ and raise -- never return NaN or inf -- when the scores, the loss or the gradien
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import types
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from symgrad import validation
-from symgrad.runtime.generated import linear_layer, module_source
+from symgrad.runtime.generated import linear_layer, module_from_text, module_source, shipped_module
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class CompiledLoss:
         convex: convex in the weights.
         source: where the lecture writes it.
         module: the generated per-example module (``loss_and_score_gradient``, ``kink_arguments``).
+        backend_texts: for a loss defined at run time, its module text per other backend (``{"jax": ...}``);
+            a built-in loss's are shipped (see :meth:`backend_module`).
     """
 
     name: str
@@ -70,9 +74,10 @@ class CompiledLoss:
     convex: bool
     source: str
     module: types.ModuleType
+    backend_texts: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_module(cls, module: types.ModuleType) -> CompiledLoss:
+    def from_module(cls, module: types.ModuleType, backend_texts: Mapping[str, str] | None = None) -> CompiledLoss:
         """The compiled loss a generated module describes (its ``LOSS`` constant)."""
         description = module.LOSS
         parameters = tuple(
@@ -80,7 +85,23 @@ class CompiledLoss:
             for name, default, low, high, meaning in description["parameters"]
         )
         return cls(description["name"], description["kind"], description["title"], parameters,
-                   description["kink_parameter"], description["convex"], description["source"], module)
+                   description["kink_parameter"], description["convex"], description["source"], module,
+                   dict(backend_texts or {}))
+
+    def backend_module(self, backend: str) -> types.ModuleType:
+        """The per-example module for ``backend``: this one for NumPy, else the shipped module (a built-in loss) or
+        the text generated when the loss was defined (executing ``"jax"`` text imports JAX)."""
+        if backend == "numpy":
+            return self.module
+        if backend not in self.backend_texts:
+            return shipped_module(self.name, backend)
+        if backend not in self._backend_modules:
+            self._backend_modules[backend] = module_from_text(self.backend_texts[backend], f"{self.name}_{backend}")
+        return self._backend_modules[backend]
+
+    @functools.cached_property
+    def _backend_modules(self) -> dict:
+        return {}
 
     @property
     def generated_source(self) -> str:
@@ -193,9 +214,10 @@ class CompiledLoss:
             distance = np.minimum(distance, np.where(weight != 0, argument, np.inf).min(axis=0))
         return distance
 
-    def function(self):
+    @functools.cached_property
+    def public_function(self):
         """A plain function ``<name>_loss_and_grad(W, X, y, reg=0.0, **parameters)`` with this loss's signature
-        and docstring."""
+        and docstring; its ``.loss`` is this loss."""
 
         def loss_and_grad(W, X, y, reg=0.0, **parameters):
             return self(W, X, y, reg, **parameters)

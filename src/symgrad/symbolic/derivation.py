@@ -183,55 +183,108 @@ def is_identically_zero(expr: sp.Expr) -> bool:
     return sp.simplify(expr) == 0
 
 
+MAXIMUM_CASE_SPLITS = 10
+"""A case-by-case proof splits on the sign of at most this many kink arguments (3^10 cases at worst)."""
+
+_KINKED = (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)
+
+
+class _NeedsSign(Exception):
+    """Resolving a kinked function needs the sign of this argument, which the current case does not fix."""
+
+    def __init__(self, argument: sp.Expr):
+        super().__init__(argument)
+        self.argument = argument
+
+
+class _EmptyCase(Exception):
+    """The signs fixed so far contradict each other (no maximum among a Max's arguments, say)."""
+
+
 def _is_zero_case_by_case(expr: sp.Expr) -> bool | None:
-    """Prove ``expr == 0`` by cases on the signs of its kink arguments z (z < 0, z = 0, z > 0 for each): in each case
-    every Max, Min, Abs, sign and Heaviside takes one smooth branch (at z = 0, z's equation is solved and
-    substituted), and the branch must simplify to 0. Refuses (returns None) when there are more than 6 distinct
-    kink arguments or a Max/Min of more than two arguments."""
-    atoms = sorted(expr.atoms(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside), key=sp.default_sort_key)
-    if any(isinstance(atom, (sp.Max, sp.Min)) and len(atom.args) != 2 for atom in atoms):
-        return None
-    oriented = {atom: _oriented(_kink_argument(atom)) for atom in atoms}
-    arguments = list(dict.fromkeys(argument for argument, _ in oriented.values()))
-    if len(arguments) > 6:
-        return None
-    for signs in itertools.product((-1, 0, 1), repeat=len(arguments)):
-        sign_of = dict(zip(arguments, signs, strict=True))
-        branch = expr.xreplace({
-            atom: _branch(atom, orientation * sign_of[argument]) for atom, (argument, orientation) in oriented.items()
-        })
-        zeros = [argument for argument, sign in sign_of.items() if sign == 0]
+    """Prove ``expr == 0`` by cases on the signs of its kink arguments z (z < 0, z = 0, z > 0), split as they are
+    met: in each case every Max, Min, Abs, sign and Heaviside takes one smooth branch (arguments that contain
+    kinked functions are resolved first), the equations z = 0 of the case are solved and substituted, and what
+    remains must simplify to 0. Returns None (no verdict) beyond :data:`MAXIMUM_CASE_SPLITS` arguments."""
+
+    def prove(signs: dict) -> bool | None:
+        try:
+            branch = _resolve(expr, signs)
+        except _EmptyCase:
+            return True
+        except _NeedsSign as needed:
+            if len(signs) >= MAXIMUM_CASE_SPLITS:
+                return None
+            verdicts = [prove({**signs, needed.argument: sign}) for sign in (-1, 0, 1)]
+            return None if None in verdicts else all(verdicts)
+        zeros = [argument for argument, sign in signs.items() if sign == 0]
         if zeros:
             unknowns = sorted(set().union(*(z.free_symbols for z in zeros)), key=str)
             solutions = sp.solve(zeros, unknowns, dict=True)
             if not solutions:
-                continue  # the arguments cannot all vanish: an empty case
+                return True  # the arguments cannot all vanish: an empty case
             branch = branch.subs(solutions[0])
-        if sp.expand(branch) != 0 and sp.simplify(branch) != 0:
-            return False
-    return True
+        # A branch counts only where its case can happen; simplify (slow) only what expansion leaves.
+        return sp.expand(branch) == 0 or not _signs_are_feasible(signs) or sp.simplify(branch) == 0
+
+    return prove({})
 
 
-def _kink_argument(atom: sp.Expr) -> sp.Expr:
-    """z with the kink at z = 0: a - b for Max(a, b) and Min(a, b), else the (first) argument."""
-    return atom.args[0] - atom.args[1] if isinstance(atom, (sp.Max, sp.Min)) else atom.args[0]
+def _signs_are_feasible(signs: dict) -> bool:
+    """Whether real values exist with sign(z) as given for every z (affine in its symbols), decided exactly by
+    Fourier-Motzkin elimination; True (cannot rule it out) when an argument is not affine."""
+    symbols = sorted(set().union(*(z.free_symbols for z in signs)), key=str)
+    constraints = []  # (affine expression, strict): expression > 0 if strict else expression >= 0
+    for argument, sign in signs.items():
+        if sp.Poly(argument, *symbols).total_degree() > 1:
+            return True
+        if sign == 0:
+            constraints += [(argument, False), (-argument, False)]
+        else:
+            constraints.append((sign * argument, True))
+    for symbol in symbols:
+        lower, upper, rest = [], [], []
+        for expression, strict in constraints:
+            coefficient = sp.expand(expression).coeff(symbol)
+            (upper if coefficient < 0 else lower if coefficient > 0 else rest).append((expression, strict, coefficient))
+        constraints = [(expression, strict) for expression, strict, _ in rest]
+        constraints += [
+            (sp.expand(a / ca - b / cb), strict_a or strict_b)
+            for a, strict_a, ca in lower for b, strict_b, cb in upper
+        ]
+    return all((value > 0) if strict else (value >= 0) for value, strict in ((sp.sympify(e), s) for e, s in constraints))
 
 
-def _oriented(argument: sp.Expr) -> tuple[sp.Expr, int]:
-    """(z, 1) or (-z, -1), z with its numeric content divided out, whichever does not lead with a minus sign: one
-    argument per kink (2m, m and -m are one kink)."""
-    argument = argument.as_content_primitive()[1]
-    return (-argument, -1) if argument.could_extract_minus_sign() else (argument, 1)
-
-
-def _branch(atom: sp.Expr, sign: int) -> sp.Expr:
-    """The value of a kinked function where the sign of its kink argument is ``sign`` (-1, 0 or 1)."""
-    if isinstance(atom, sp.Max):
-        return atom.args[0] if sign >= 0 else atom.args[1]
-    if isinstance(atom, sp.Min):
-        return atom.args[0] if sign <= 0 else atom.args[1]
-    if isinstance(atom, sp.Abs):
-        return sign * atom.args[0]
-    if isinstance(atom, sp.sign):
+def _resolve(expr: sp.Expr, signs: dict) -> sp.Expr:
+    """``expr`` with every kinked function replaced by its branch where the kink arguments have ``signs``
+    ({oriented argument: -1, 0 or 1}); raises _NeedsSign for an argument whose sign is not fixed."""
+    if not expr.has(*_KINKED):
+        return expr
+    if not isinstance(expr, _KINKED):
+        return expr.func(*(_resolve(argument, signs) for argument in expr.args))
+    arguments = [_resolve(argument, signs) for argument in expr.args]
+    if isinstance(expr, (sp.Max, sp.Min)):
+        wanted = 1 if isinstance(expr, sp.Max) else -1
+        for candidate in arguments:
+            if all(wanted * _sign(candidate - other, signs) >= 0 for other in arguments if other is not candidate):
+                return candidate
+        raise _EmptyCase
+    sign = _sign(arguments[0], signs)
+    if isinstance(expr, sp.Abs):
+        return sign * arguments[0]
+    if isinstance(expr, sp.sign):
         return sp.Integer(sign)
-    return {-1: sp.Integer(0), 0: atom.args[1], 1: sp.Integer(1)}[sign]
+    return {-1: sp.Integer(0), 0: arguments[1], 1: sp.Integer(1)}[sign]
+
+
+def _sign(argument: sp.Expr, signs: dict) -> int:
+    """The sign of a kink-free ``argument`` in the current case: a number's own, or that fixed for it (up to a
+    positive factor and orientation); raises _NeedsSign when it is not fixed."""
+    argument = sp.expand(argument)
+    if argument.is_number:
+        return int(sp.sign(argument))
+    primitive = argument.as_content_primitive()[1]
+    oriented, orientation = (-primitive, -1) if primitive.could_extract_minus_sign() else (primitive, 1)
+    if oriented not in signs:
+        raise _NeedsSign(oriented)
+    return orientation * signs[oriented]

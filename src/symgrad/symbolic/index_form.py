@@ -48,6 +48,22 @@ class ClassMax(_ClassReduction):
     reduction = "max"
 
 
+class ClassCount(sp.Function):
+    """C, the length of the class axis of an array (C, N), printed as ``A.shape[0]``: a loss that uses the number of
+    classes (label smoothing's eps / C) gets it from its scores."""
+
+    nargs = 1
+
+    def _print_count(self, printer) -> str:
+        return f"{printer._print(self.args[0])}.shape[0]"
+
+    def _numpycode(self, printer) -> str:
+        return self._print_count(printer)
+
+    def _jaxcode(self, printer) -> str:
+        return self._print_count(printer)
+
+
 class ClassMaxGap(_ClassReduction):
     """The largest minus the second largest entry of an array (C, N) over its class axis -> (1, N), C >= 2:
     zero exactly where the maximum over the classes is tied (a kink of max_j e_j)."""
@@ -168,7 +184,7 @@ def to_class_axis(expr: sp.Expr, arrays: dict, class_count: sp.Symbol) -> sp.Exp
     leftover = on_axis.free_symbols & class_indices
     if leftover:
         raise ValueError(f"class indices {sorted(map(str, leftover))} are used other than as subscripts")
-    return on_axis
+    return on_axis.xreplace({class_count: ClassCount(next(iter(arrays.values())))})
 
 
 def at_class_count(expr: sp.Expr, class_count: sp.Symbol, count: int, families: dict, index=None, value=None):

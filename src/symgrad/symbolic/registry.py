@@ -24,6 +24,7 @@ _builtins_loaded = False
 
 def register(derivation: Derivation) -> Derivation:
     """Add ``derivation`` under its name and return it; a name can be registered once."""
+    _load_builtins()
     return _register(derivation, sys._getframe(1).f_globals.get("__name__", ""))
 
 
@@ -37,10 +38,15 @@ def _register(derivation: Derivation, module: str) -> Derivation:
     return derivation
 
 
-def register_loss(loss: LinearModelLoss, module: str = "") -> LinearModelLoss:
-    """Add a compiled loss's declaration, and its derivation under the same name; a name can be registered once."""
+def register_loss(loss: LinearModelLoss, module: str = "", *, replace: bool = False) -> LinearModelLoss:
+    """Add a compiled loss's declaration, and its derivation under the same name; a name can be registered once,
+    unless ``replace`` (a loss defined at run time, defined again) and the name is not a built-in one's."""
+    _load_builtins()
     if not isinstance(loss, LinearModelLoss):
         raise TypeError(f"loss: expected a LinearModelLoss, got {type(loss).__name__}")
+    builtin = _REGISTERING_MODULES.get(loss.name, "").startswith(_BUILTIN_PACKAGES)
+    if replace and loss.name in _LOSSES and not builtin:
+        del _LOSSES[loss.name], _DERIVATIONS[loss.name], _REGISTERING_MODULES[loss.name]
     if loss.name in _LOSSES or loss.name in _DERIVATIONS:
         raise ValueError(f"loss: the name {loss.name!r} is already registered")
     _register(loss.derivation(), module or sys._getframe(1).f_globals.get("__name__", ""))
