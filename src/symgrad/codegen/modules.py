@@ -28,7 +28,8 @@ class _ArrayModulePrinting:
     ``Heaviside(z, H0)`` prints as ``heaviside(z, H0)`` (SymPy's default is a ``select`` with integer
     choices, which upcasts float32 to float64). A scaled matrix product ``c*A*B`` prints as
     ``c*(A @ B)`` (SymPy's default ``.dot(c)`` upcasts too), and ``Trace(A)`` as ``trace(A)`` (``vdot(A, A)``
-    for tr(A A^T)).
+    for tr(A A^T)). ``DiracDelta``, the derivative of ``Heaviside`` and ``sign`` that SymPy cannot print for
+    NumPy, prints as its value off the jump (0) and NaN on it (see :meth:`_print_DiracDelta`).
     """
 
     def _array_function(self, name: str) -> str:
@@ -38,6 +39,16 @@ class _ArrayModulePrinting:
     def _print_Heaviside(self, expr):
         z, kink_value = expr.args
         return f"{self._array_function('heaviside')}({self._print(z)}, {self._print(kink_value)})"
+
+    def _print_DiracDelta(self, expr):
+        """``DiracDelta(z)`` (and its derivatives ``DiracDelta(z, k)``): 0 where z != 0, NaN where z == 0.
+
+        d/dz Heaviside(z) and d/dz sign(z) are 0 away from z = 0 and do not exist at it: the objective jumps there,
+        so no gradient or subgradient does. NaN says so where a number is asked for, and keeps z's dtype.
+        """
+        z = self._print(expr.args[0])
+        where, equal, zeros_like = (self._array_function(name) for name in ("where", "equal", "zeros_like"))
+        return f"{where}({equal}({z}, 0), {self._array_function('nan')}, {zeros_like}({z}))"
 
     def _print_MatMul(self, expr):
         """``c * (A @ B)``; SymPy's default ``(A).dot(B).dot(c)`` upcasts float32 when c is a float.
@@ -168,14 +179,17 @@ class CompiledDerivation:
     value_function: Callable
     gradient_function: Callable
 
-    def value(self, x, **parameters):
-        """Objective at ``x`` (*shape, *batch) -> array (*batch), or a scalar for a single point."""
+    def value(self, x, /, **parameters):
+        """Objective at ``x`` (*shape, *batch) -> array (*batch), or a scalar for a single point.
+
+        ``x`` is positional-only, so that any name, ``x`` included, can be a parameter: ``value(1.0, x=2.0)``.
+        """
         x, arguments, batch = self._arguments(x, parameters)
         out = np.empty(batch, dtype=x.dtype)
         out[...] = self.value_function(*arguments)[0]
         return out[()]
 
-    def gradient(self, x, **parameters):
+    def gradient(self, x, /, **parameters):
         """Gradient at ``x`` (*shape, *batch) -> array (*shape, *batch) in ``x``'s dtype.
 
         Complex ``x`` is accepted for the complex-step reference (see :mod:`symgrad.verification.checker`).

@@ -7,6 +7,14 @@
 (2*w,)
 >>> d.verify()
 True
+
+Time budgets (:mod:`symgrad.symbolic.time_budget`). SymPy's ``simplify`` may run for minutes on an expression it
+cannot reduce, so a proof always has one: ``verify(timeout=...)``, else the derivation's ``time_budget``, else
+:data:`PROOF_TIME_BUDGET`. A proof that has not finished by then raises
+:class:`~symgrad.symbolic.time_budget.TimeBudgetExceeded` ("not proved within N s"), and :meth:`Derivation.verdict`
+says so. With ``time_budget`` set (as :func:`symgrad.derive` does for a user's formula), differentiating and
+compiling are bounded by it too, and raise TimeBudgetExceeded ("differentiating 'name' took longer than N s").
+The built-in derivations are trusted: their differentiation and compilation run without a budget.
 """
 
 from __future__ import annotations
@@ -17,7 +25,11 @@ from functools import cached_property
 
 import sympy as sp
 
+from symgrad.symbolic.time_budget import TimeBudgetExceeded, call_within
+
 NON_SMOOTH_FUNCTIONS = (sp.Heaviside, sp.Abs, sp.Max, sp.Min, sp.sign, sp.Piecewise)
+PROOF_TIME_BUDGET = 60.0
+"""Seconds a proof may take unless the call or the derivation says otherwise (the built-in proofs take < 1 s)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,6 +52,8 @@ class Derivation:
         kink_value: if set, every ``Heaviside(z)`` in the derived gradient is pinned to
             ``Heaviside(z, kink_value)``: the value chosen at the kink, a subgradient for any value in [0, 1].
         convex: whether the objective is convex in its variables (the subgradient inequality applies).
+        time_budget: seconds each symbolic step (differentiating, compiling, proving) may take; ``None``: no
+            budget but :data:`PROOF_TIME_BUDGET` for the proof.
     """
 
     name: str
@@ -53,6 +67,7 @@ class Derivation:
     source: str = ""
     kink_value: sp.Expr | float | None = None
     convex: bool = False
+    time_budget: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "variables", tuple(self.variables))
@@ -75,17 +90,37 @@ class Derivation:
         if int(sp.prod(shape)) != len(self.variables):
             raise ValueError(f"{self.name}: shape {shape} does not hold {len(self.variables)} variables")
         object.__setattr__(self, "shape", shape)
+        budget = self.time_budget
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget < float("inf")):
+            raise ValueError(f"{self.name}: time_budget must be a positive number of seconds or None, got {budget!r}")
         unknown = set(self.defaults) - {p.name for p in self.parameters}
         if unknown:
             raise ValueError(f"{self.name}: defaults name unknown parameters {sorted(unknown)}")
 
     @cached_property
     def gradient(self) -> tuple[sp.Expr, ...]:
-        """The gradient derived by ``sympy.diff``, one component per variable (in variable order)."""
+        """The gradient derived by ``sympy.diff``, one component per variable (in variable order).
+
+        Raises:
+            TimeBudgetExceeded: differentiating took longer than ``time_budget``.
+        """
+        return self._within_time_budget("differentiating", self._differentiate)
+
+    def _differentiate(self) -> tuple[sp.Expr, ...]:
         derived = tuple(sp.diff(self.objective, v) for v in self.variables)
         if self.kink_value is None:
             return derived
         return tuple(pin_heaviside(g, self.kink_value) for g in derived)
+
+    def _within_time_budget(self, step: str, function, *arguments):
+        """``function(*arguments)`` under ``time_budget`` (if set); ``step`` names it in the error."""
+        if self.time_budget is None:
+            return function(*arguments)
+        try:
+            return call_within(self.time_budget, function, *arguments)
+        except TimeBudgetExceeded as error:
+            message = f"{step} {self.name!r} took longer than {error.seconds:g} s (its time budget)"
+            raise TimeBudgetExceeded(message, error.seconds) from None
 
     @cached_property
     def hessian(self) -> sp.Matrix:
@@ -109,31 +144,55 @@ class Derivation:
         """False when the objective contains a kink (Max, Abs, Heaviside, sign, Piecewise)."""
         return not self.objective.has(*NON_SMOOTH_FUNCTIONS)
 
-    def verify(self) -> bool:
+    def verify(self, timeout: float | None = None) -> bool:
         """Prove that the derived gradient equals the lecture's form: each difference simplifies to 0.
 
         This is a symbolic proof, not a numeric spot check: it returns True only when SymPy reduces
-        every ``derived - lecture`` to exactly zero.
+        every ``derived - lecture`` to exactly zero. A finished proof's outcome is remembered.
+
+        Args:
+            timeout: seconds the proof may take; ``None``: ``self.time_budget``, else :data:`PROOF_TIME_BUDGET`.
 
         Raises:
-            ValueError: the derivation has no lecture form to prove against.
+            ValueError: the derivation has no lecture form to prove against, or ``timeout`` is not positive.
+            TimeBudgetExceeded: (a ``TimeoutError``) "not proved within N s": the proof had not finished after
+                ``timeout`` seconds. Differentiating, when it has not happened yet, has its own budget.
         """
         if self.lecture_gradient is None:
             raise ValueError(f"{self.name}: no lecture_gradient was given, so there is nothing to prove")
-        return all(is_identically_zero(d - l) for d, l in zip(self.gradient, self.lecture_gradient))
+        seconds = timeout if timeout is not None else self.time_budget or PROOF_TIME_BUDGET
+        if "_proved" in self.__dict__:
+            return self.__dict__["_proved"]
+        if seconds <= self.__dict__.get("_ran_out_after", 0.0):
+            raise _not_proved_within(seconds)
+        try:
+            proved = call_within(seconds, all_identically_zero, self.gradient, self.lecture_gradient)
+        except TimeBudgetExceeded:
+            self.__dict__["_ran_out_after"] = seconds
+            raise _not_proved_within(seconds) from None
+        self.__dict__["_proved"] = proved
+        return proved
 
     @cached_property
     def compiled(self):
-        """NumPy functions for value and gradient, lambdified once (see ``symgrad.codegen.modules``)."""
+        """NumPy functions for value and gradient, lambdified once (see ``symgrad.codegen.modules``).
+
+        Raises:
+            TimeBudgetExceeded: compiling took longer than ``time_budget``.
+        """
         from symgrad.codegen.modules import compile_derivation
 
-        return compile_derivation(self)
+        return self._within_time_budget("compiling", compile_derivation, self)
 
     def verdict(self) -> str:
         """One line: the outcome of :meth:`verify`, or that there is no lecture form to prove against."""
         if self.lecture_gradient is None:
             return "no lecture form given: nothing to prove"
-        if self.verify():
+        try:
+            proved = self.verify()
+        except TimeBudgetExceeded as error:
+            return f"NOT proved within {error.seconds:g} s: the proof's time budget ran out"
+        if proved:
             return "proved: derived gradient == lecture form"
         return "NOT proved: derived gradient != lecture form"
 
@@ -169,6 +228,15 @@ class Derivation:
 def pin_heaviside(expr: sp.Expr, kink_value) -> sp.Expr:
     """Replace every ``Heaviside(z, ...)`` in ``expr`` by ``Heaviside(z, kink_value)``."""
     return expr.replace(sp.Heaviside, lambda z, *_: sp.Heaviside(z, kink_value))
+
+
+def _not_proved_within(seconds: float) -> TimeBudgetExceeded:
+    return TimeBudgetExceeded(f"not proved within {seconds:g} s", seconds)
+
+
+def all_identically_zero(derived, lecture) -> bool:
+    """True when :func:`is_identically_zero` proves every ``derived[k] - lecture[k]``."""
+    return all(is_identically_zero(d - l) for d, l in zip(derived, lecture))
 
 
 def is_identically_zero(expr: sp.Expr) -> bool:
