@@ -91,7 +91,8 @@ class Derivation:
             raise ValueError(f"{self.name}: shape {shape} does not hold {len(self.variables)} variables")
         object.__setattr__(self, "shape", shape)
         budget = self.time_budget
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget < float("inf")):
+        is_seconds = not isinstance(budget, bool) and isinstance(budget, (int, float)) and 0 < budget < float("inf")
+        if budget is not None and not is_seconds:
             raise ValueError(f"{self.name}: time_budget must be a positive number of seconds or None, got {budget!r}")
         unknown = set(self.defaults) - {p.name for p in self.parameters}
         if unknown:

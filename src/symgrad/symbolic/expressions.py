@@ -41,10 +41,10 @@ nodes (so that printing it stays fast); compiling raises TimeBudgetExceeded, and
 within N s".
 
 **Names.** ``pi`` and ``E`` are the constants π and e, in ``expression`` and ``expected`` alike, and are refused in
-``wrt``. Every other name is a real variable, including those SymPy's own parser reads specially (``I``, ``oo``,
-``nan``, ``zoo``, ``S``, ``N``, ``Q``, ``O``, ``Symbol``, ``Integer``, ...). A name starts with a letter; a function name
-must be called (``exp`` alone is refused); :data:`RESERVED_NAMES`, the modules the generated code imports, are
-refused. Any name, ``x`` included, can be a parameter: the compiled functions take the point positionally.
+``wrt``. Every other name is a real variable, including those SymPy's own parser reads specially (``I``,
+``oo``, ``nan``, ``zoo``, ``S``, ``N``, ``Q``, ``O``, ``Symbol``, ``Integer``, ...). A name starts with a letter; a
+function name must be called (``exp`` alone is refused); :data:`RESERVED_NAMES`, the modules the generated code
+imports, are refused. Any name, ``x`` included, can be a parameter: the compiled functions take the point positionally.
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ FORMULA_TIME_BUDGET = 1.5
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _MERGING_FORMS = ("<super>", "<fraction>")
 _ADDITIVE, _MULTIPLICATIVE = (ast.Add, ast.Sub), (ast.Mult, ast.Div)
+_NOT_REAL_NUMBERS = (sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I)
 _ALLOWED_NODES = (
     ast.Expression, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd,
     ast.Call, ast.Name, ast.Load, ast.Constant,
@@ -134,6 +135,8 @@ def normalise(text, argument: str = "expression") -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"{argument}: expected a string, got {type(text).__name__}")
+    if len(text.strip()) > MAX_LENGTH:  # NFKC never shortens a text that ends up ASCII: refuse before reading it all
+        raise ExpressionError(f"{argument}: {len(text.strip())} characters; the limit is {MAX_LENGTH}")
     for character in text:
         if unicodedata.decomposition(character).startswith(_MERGING_FORMS):
             raise ExpressionError(
@@ -173,7 +176,8 @@ def parse_expression(text, argument: str = "expression") -> sp.Expr:
     except SyntaxError as error:
         raise ExpressionError(f"{argument}: not a formula ({error.msg} at column {error.offset}): {source!r}") from None
     except (RecursionError, MemoryError):
-        raise ExpressionError(f"{argument}: nested too deeply for Python's parser; the limit is {MAX_NESTING}") from None
+        message = f"{argument}: nested too deeply for Python's parser; the limit is {MAX_NESTING}"
+        raise ExpressionError(message) from None
     _check_allowed(tree, argument)
     _check_limits(tree, source, argument)
     try:
@@ -189,7 +193,7 @@ def _check_allowed(tree: ast.Expression, argument: str) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{argument}: {type(node).__name__.lower()} is not allowed in a formula")
-        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
+        if isinstance(node, ast.Constant) and (type(node.value) not in (int, float)):
             raise ExpressionError(f"{argument}: only real numbers may appear as constants, got {node.value!r}")
         if isinstance(node, ast.Call):
             _check_call(node, argument)
@@ -209,7 +213,9 @@ def _check_call(node: ast.Call, argument: str) -> None:
         raise ExpressionError(f"{argument}: keyword arguments are not allowed (in a call of {node.func.id})")
     fewest, most = ARGUMENT_COUNTS[node.func.id]
     if len(node.args) < fewest or (most is not None and len(node.args) > most):
-        takes = {(1, 1): "exactly 1 argument", (1, 2): "1 or 2 arguments"}.get((fewest, most), f"at least {fewest} arguments")
+        takes = {(1, 1): "exactly 1 argument", (1, 2): "1 or 2 arguments"}.get(
+            (fewest, most), f"at least {fewest} arguments"
+        )
         raise ExpressionError(f"{argument}: {node.func.id} takes {takes}, got {len(node.args)}")
 
 
@@ -279,7 +285,7 @@ def _check_limits(tree: ast.Expression, source: str, argument: str) -> None:
         children = _children(node)
         keys = [id(child) for child, _ in children]
         key = id(node)
-        nesting[key] = 1 + max((nesting[k] for k in keys), default=0)
+        nesting[key] = max((nesting[k] for k in keys), default=0) + (not isinstance(node, ast.Expression))
         tower[key] = max((tower[k] for k in keys), default=0)
         digits[key] = sum(digits[k] for k in keys)
         value[key] = _approximate(node, children, [value[k] for k in keys])
@@ -291,18 +297,23 @@ def _check_limits(tree: ast.Expression, source: str, argument: str) -> None:
             tower[key] = max(tower[base], tower[exponent] + 1)
             power = value[exponent]
             if power is not None and abs(power) > MAX_EXPONENT:
-                raise ExpressionError(f"{argument}: exponent {_show_number(power)} in {shown(node)} is beyond ±{MAX_EXPONENT}")
+                raise ExpressionError(
+                    f"{argument}: exponent {_show_number(power)} in {shown(node)} is beyond ±{MAX_EXPONENT}"
+                )
             if power is not None and not cmath.isnan(power):
                 digits[key] = digits[base] * max(1, math.ceil(abs(power)))
         if nesting[key] > MAX_NESTING:
-            raise ExpressionError(f"{argument}: nested {nesting[key]} levels deep at {shown(node)}; the limit is {MAX_NESTING}")
+            raise ExpressionError(
+                f"{argument}: nested {nesting[key]} levels deep at {shown(node)}; the limit is {MAX_NESTING}"
+            )
         if tower[key] > MAX_TOWER:
             raise ExpressionError(f"{argument}: {tower[key]} powers stacked in {shown(node)}; the limit is {MAX_TOWER}")
         if value[key] is not None and cmath.isinf(value[key]):
             raise ExpressionError(f"{argument}: {shown(node)} is beyond float64's range (about 1.8e308)")
         if digits[key] > MAX_DIGITS:
             raise ExpressionError(
-                f"{argument}: {shown(node)} implies exact numbers of up to {digits[key]} digits; the limit is {MAX_DIGITS}"
+                f"{argument}: {shown(node)} implies exact numbers of up to {digits[key]} digits; "
+                f"the limit is {MAX_DIGITS}"
             )
 
 
@@ -375,7 +386,8 @@ def _approximate_call(name: str, operands) -> complex:
         return complex(max(reals) if name.lower() == "max" else min(reals))
     if name == "sign":
         return complex((reals[0] > 0) - (reals[0] < 0))
-    return complex(1.0 if reals[0] > 0 else 0.0 if reals[0] < 0 else 0.5)  # Heaviside
+    value_at_0 = reals[1] if len(reals) == 2 else 0.5
+    return complex(1.0 if reals[0] > 0 else 0.0 if reals[0] < 0 else value_at_0)  # Heaviside
 
 
 def _translate(tree: ast.Expression, source: str, argument: str) -> sp.Expr:
@@ -391,8 +403,12 @@ def _translate(tree: ast.Expression, source: str, argument: str) -> sp.Expr:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise ExpressionError(f"{argument}: SymPy cannot build {text[:60]!r}: {reason}") from None
     result = built[id(tree)]
-    if not isinstance(result, sp.Expr):
-        raise ExpressionError(f"{argument}: {source[:60]!r} is not a scalar expression")
+    undefined = [str(number) for number in _NOT_REAL_NUMBERS if result.has(number)]
+    if undefined:
+        raise ExpressionError(
+            f"{argument}: not a real number everywhere: SymPy reads it with {', '.join(undefined)} "
+            "(from a division by 0, log(0), sqrt(-1), ...)"
+        )
     return result
 
 
@@ -535,5 +551,8 @@ def _differentiated(expression, wrt, expected, name: str, title: str | None) -> 
         parameters=parameters,
         time_budget=FORMULA_TIME_BUDGET,
     )
-    derivation.gradient  # noqa: B018 - differentiate now, within the budget; the result is cached
+    unevaluated = [d for g in derivation.gradient for d in g.atoms(sp.Derivative, sp.Subs)]
+    if unevaluated:
+        left = str(unevaluated[0])[:80]
+        raise ExpressionError(f"expression: SymPy leaves {left!r} unevaluated; it cannot be compiled")
     return derivation

@@ -70,7 +70,8 @@ def call_within(seconds: float, function, *arguments):
     if getattr(_rerun, "active", False):
         return function(*arguments)
     on_main_thread = threading.current_thread() is threading.main_thread()
-    if hasattr(signal, "setitimer") and on_main_thread and (_deadlines or not any(signal.getitimer(signal.ITIMER_REAL))):
+    alarm_free = hasattr(signal, "setitimer") and (_deadlines or not any(signal.getitimer(signal.ITIMER_REAL)))
+    if on_main_thread and alarm_free:
         return _call_with_alarm(seconds, function, arguments)
     if hasattr(os, "fork"):
         return _call_after_trial_in_child(seconds, function, arguments)
