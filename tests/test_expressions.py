@@ -311,6 +311,17 @@ def test_a_proof_that_runs_out_of_time_says_so_and_does_not_hang():
     assert derivation.verdict().startswith("NOT proved within 1.5 s")
 
 
+@pytest.mark.parametrize("timeout", [0, -1.0, "1", float("nan"), True])
+def test_a_proof_budget_that_is_not_a_positive_number_of_seconds_is_refused(timeout):
+    with pytest.raises(ValueError, match="^timeout: expected a positive number of seconds"):
+        derive("w**2", "w", expected="2*w").verify(timeout=timeout)
+
+
+def test_a_derivation_time_budget_that_is_not_a_positive_number_of_seconds_is_refused():
+    with pytest.raises(ValueError, match="^square: time_budget: expected a positive number of seconds, got 0"):
+        symgrad.Derivation("square", "w^2", w**2, (w,), (2 * w,), time_budget=0)
+
+
 def test_a_formula_too_slow_to_differentiate_is_refused_within_the_budget():
     # seventeen 8-argument max: SymPy compares their arguments pairwise for seconds
     text = "+".join("max(" + ",".join(f"w*a{i}{j}" for j in range(8)) + ")" for i in range(17))

@@ -9,7 +9,7 @@ import argparse
 import sys
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-FORMULA_COMMAND_BUDGET = 3.5
+FORMULA_COMMAND_BUDGET = 3.0
 """Seconds of symbolic work (read, differentiate, print, prove, compile, draw check points) a command on a formula
 (``--expr``) may take in all, within each step's own budget (``symgrad.symbolic.expressions.FORMULA_TIME_BUDGET``),
 so that it answers within 5 s, start-up and a few numeric checks included."""

@@ -25,7 +25,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from symgrad.symbolic.time_budget import TimeBudgetExceeded, call_within
+from symgrad.symbolic.time_budget import TimeBudgetExceeded, call_within, positive_seconds
 
 NON_SMOOTH_FUNCTIONS = (sp.Heaviside, sp.Abs, sp.Max, sp.Min, sp.sign, sp.Piecewise)
 PROOF_TIME_BUDGET = 60.0
@@ -90,10 +90,8 @@ class Derivation:
         if int(sp.prod(shape)) != len(self.variables):
             raise ValueError(f"{self.name}: shape {shape} does not hold {len(self.variables)} variables")
         object.__setattr__(self, "shape", shape)
-        budget = self.time_budget
-        is_seconds = not isinstance(budget, bool) and isinstance(budget, (int, float)) and 0 < budget < float("inf")
-        if budget is not None and not is_seconds:
-            raise ValueError(f"{self.name}: time_budget must be a positive number of seconds or None, got {budget!r}")
+        if self.time_budget is not None:
+            positive_seconds(self.time_budget, f"{self.name}: time_budget")
         unknown = set(self.defaults) - {p.name for p in self.parameters}
         if unknown:
             raise ValueError(f"{self.name}: defaults name unknown parameters {sorted(unknown)}")
@@ -161,7 +159,8 @@ class Derivation:
         """
         if self.lecture_gradient is None:
             raise ValueError(f"{self.name}: no lecture_gradient was given, so there is nothing to prove")
-        seconds = timeout if timeout is not None else self.time_budget or PROOF_TIME_BUDGET
+        seconds = positive_seconds(timeout if timeout is not None else self.time_budget or PROOF_TIME_BUDGET)
+        # The outcome is kept in the instance's __dict__, as cached_property keeps its values.
         if "_proved" in self.__dict__:
             return self.__dict__["_proved"]
         if seconds <= self.__dict__.get("_ran_out_after", 0.0):

@@ -125,18 +125,18 @@ class ExpressionError(ValueError):
     """A formula that symgrad will not read: the message starts with the argument's name and says why."""
 
 
-def normalise(text, argument: str = "expression") -> str:
+def normalise(text, argument: str = "expression", max_length: int = MAX_LENGTH) -> str:
     """The text every later step reads: NFKC-normalised, ``^`` as ``**``, stripped, printable ASCII.
 
     Raises:
         TypeError: ``text`` is not a string.
         ExpressionError: a superscript or vulgar fraction, a character that is not printable ASCII after
-            normalisation, an empty text, or one longer than :data:`MAX_LENGTH`.
+            normalisation, an empty text, or one longer than ``max_length``.
     """
     if not isinstance(text, str):
         raise TypeError(f"{argument}: expected a string, got {type(text).__name__}")
-    if len(text.strip()) > MAX_LENGTH:  # NFKC never shortens a text that ends up ASCII: refuse before reading it all
-        raise ExpressionError(f"{argument}: {len(text.strip())} characters; the limit is {MAX_LENGTH}")
+    if len(text.strip()) > max_length:  # NFKC never shortens a text that ends up ASCII: refuse before reading it all
+        raise ExpressionError(f"{argument}: {len(text.strip())} characters; the limit is {max_length}")
     for character in text:
         if unicodedata.decomposition(character).startswith(_MERGING_FORMS):
             raise ExpressionError(
@@ -152,8 +152,8 @@ def normalise(text, argument: str = "expression") -> str:
                 f"{argument}: character {character!r} (U+{ord(character):04X}) at position {position} is not "
                 "allowed in a formula"
             )
-    if len(source) > MAX_LENGTH:
-        raise ExpressionError(f"{argument}: {len(source)} characters; the limit is {MAX_LENGTH}")
+    if len(source) > max_length:
+        raise ExpressionError(f"{argument}: {len(source)} characters; the limit is {max_length}")
     return source
 
 
@@ -403,13 +403,27 @@ def _translate(tree: ast.Expression, source: str, argument: str) -> sp.Expr:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise ExpressionError(f"{argument}: SymPy cannot build {text[:60]!r}: {reason}") from None
     result = built[id(tree)]
-    undefined = [str(number) for number in _NOT_REAL_NUMBERS if result.has(number)]
-    if undefined:
+    not_real = _first_number_not_real(result)
+    if not_real is not None:
         raise ExpressionError(
-            f"{argument}: not a real number everywhere: SymPy reads it with {', '.join(undefined)} "
-            "(from a division by 0, log(0), sqrt(-1), ...)"
+            f"{argument}: not real: SymPy reads it with {not_real} (from a division by 0, log(0), sqrt(-1), ...)"
         )
     return result
+
+
+def _first_number_not_real(expression: sp.Expr) -> str | None:
+    """The first constant in ``expression`` that is not a finite real number (zoo, nan, I, (-1)**(1/3)), or None."""
+    for part in sp.preorder_traversal(expression):
+        if part in _NOT_REAL_NUMBERS or (part.is_number and not _is_real_number(part)):
+            return str(part)[:40]
+    return None
+
+
+def _is_real_number(number: sp.Expr) -> bool:
+    """Whether a constant is real: by SymPy's assumptions, or, where they cannot decide ((-1)**E), numerically."""
+    if number.is_real is not None:
+        return bool(number.is_real)
+    return sp.im(number.evalf(15)) == 0
 
 
 def _build(node, children, operands) -> sp.Expr:
@@ -478,9 +492,10 @@ def as_real(expression, argument: str) -> sp.Expr:
 
 def parse_expected(expected, count: int) -> tuple[sp.Expr, ...]:
     """The closed form of the gradient: ``count`` components from a comma-separated string (commas inside
-    parentheses do not split), a SymPy expression (one component) or a sequence of strings / expressions."""
+    parentheses do not split), a SymPy expression (one component) or a sequence of strings / expressions; each
+    string component at most :data:`MAX_LENGTH` characters."""
     if isinstance(expected, str):
-        components = split_top_level(normalise(expected, "expected"))
+        components = split_top_level(normalise(expected, "expected", MAX_LENGTH * count + count - 1))
     elif isinstance(expected, sp.Expr):
         components = [expected]
     elif isinstance(expected, Sequence):
@@ -551,6 +566,9 @@ def _differentiated(expression, wrt, expected, name: str, title: str | None) -> 
         parameters=parameters,
         time_budget=FORMULA_TIME_BUDGET,
     )
+    not_real = next(filter(None, map(_first_number_not_real, derivation.gradient)), None)
+    if not_real is not None:
+        raise ExpressionError(f"expression: not real: its gradient has {not_real} (a negative base to a real power?)")
     unevaluated = [d for g in derivation.gradient for d in g.atoms(sp.Derivative, sp.Subs)]
     if unevaluated:
         left = str(unevaluated[0])[:80]

@@ -32,7 +32,7 @@ import signal
 import threading
 import time
 
-__all__ = ["REFIRE_INTERVAL", "TimeBudgetExceeded", "call_within"]
+__all__ = ["REFIRE_INTERVAL", "TimeBudgetExceeded", "call_within", "positive_seconds"]
 
 REFIRE_INTERVAL = 0.05
 """Seconds between repeated alarms once a budget has run out (see the module docstring)."""
@@ -57,6 +57,17 @@ _deadlines: list[float] = []
 _alarm_is_ours = False
 
 
+def positive_seconds(seconds, argument: str = "timeout") -> float:
+    """``seconds`` as a float, when it is a positive finite number (not a bool).
+
+    Raises:
+        ValueError: it is not; the message starts with ``argument``.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
+        raise ValueError(f"{argument}: expected a positive number of seconds, got {seconds!r}")
+    return float(seconds)
+
+
 def call_within(seconds: float, function, *arguments):
     """``function(*arguments)``, stopped after ``seconds`` of wall-clock time.
 
@@ -65,8 +76,7 @@ def call_within(seconds: float, function, *arguments):
         ValueError: ``seconds`` is not a positive finite number.
         Whatever ``function`` raises.
     """
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
-        raise ValueError(f"timeout: expected a positive number of seconds, got {seconds!r}")
+    seconds = positive_seconds(seconds)
     if getattr(_rerun, "active", False):
         return function(*arguments)
     on_main_thread = threading.current_thread() is threading.main_thread()
