@@ -350,6 +350,8 @@ def test_any_text_is_either_a_formula_or_an_expression_error(text):
 def test_a_user_derivation_can_be_registered(monkeypatch):
     from symgrad.symbolic import registry
 
+    registry.all_derivations()  # load the built-ins first, so that the copies hold them and nothing loads later
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_REGISTERING_MODULES", dict(registry._REGISTERING_MODULES))
     derivation = symgrad.register(derive("w^4", wrt="w", expected="4*w^3", name="quartic_user_test"))
     assert symgrad.get_derivation("quartic_user_test") is derivation
