@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,88 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(arguments, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# The formulas measured to hang (killed after 15 s) or to end in a traceback before the limits and budgets (issue 16).
+HANG_BOUND = 10.0  # seconds, start-up of a fresh interpreter included: generous, to catch hangs only
+MEASURED_FAILURES = [
+    ("derive", "--expr", "x**10**10**10", "--wrt", "x"),
+    ("check", "--expr", "x**9**9**9", "--wrt", "x"),
+    ("derive", "--expr", "10**10**10*x", "--wrt", "x"),
+    ("check", "--expr", "2**2**2**2**2**2*x", "--wrt", "x"),
+    ("derive", "--expr", "exp(10**10**10)", "--wrt", "x"),
+    ("check", "--expr", "1e999999*x", "--wrt", "x"),
+    ("derive", "--expr", "x", "--wrt", "x", "--expect", "(x+1)**20000"),
+    ("derive", "--expr", "+".join(["x"] * 10_000), "--wrt", "x"),
+    ("check", "--expr", "-" * 3000 + "x", "--wrt", "x"),
+    ("derive", "--expr", "-" * 100_000 + "x", "--wrt", "x"),
+    ("check", "--expr", "exp(" * 150 + "x" + ")" * 150, "--wrt", "x"),
+    ("check", "--expr", "max()", "--wrt", "x"),
+    ("derive", "--expr", "exp", "--wrt", "x"),
+    ("check", "--expr", "log(-x**2 - 1)", "--wrt", "x"),
+    ("derive", "--expr", "E**2", "--wrt", "E"),
+    ("check", "--expr", "w**2", "--wrt", "v"),
+]
+
+
+@pytest.mark.parametrize("arguments", MEASURED_FAILURES, ids=lambda a: f"{a[0]} {a[2][:24]}")
+def test_a_formula_that_hung_or_crashed_gets_one_line_and_exit_code_2_in_seconds(arguments):
+    start = time.perf_counter()
+    result = symgrad(*arguments)
+    assert time.perf_counter() - start < HANG_BOUND
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith((f"symgrad {arguments[0]}: expression: ", f"symgrad {arguments[0]}: expected: ",
+                                     f"symgrad {arguments[0]}: wrt: "))
+
+
+def test_a_proof_that_runs_out_of_time_is_not_proved_exit_1():
+    start = time.perf_counter()
+    result = symgrad("derive", "--expr", "(a+b+c+d+e)**20", "--wrt", "a", "--expect",
+                     "20*(a+b+c+d)**19 + 20*e*(a+b+c+d+e)**18")
+    assert time.perf_counter() - start < HANG_BOUND
+    assert result.returncode == 1
+    assert "NOT proved within 1.5 s" in result.stdout
+    assert result.stderr == "not proved: user (not proved within 1.5 s)\n"
+
+
+def test_check_with_a_wrong_expected_gradient_fails_the_proof_exit_1():
+    result = symgrad("check", "--expr", "w**2", "--wrt", "w", "--expect", "3*w")
+    assert result.returncode == 1
+    assert "NOT proved: derived gradient != lecture form" in result.stdout and "1 failed" in result.stdout
+
+
+def test_check_with_a_right_expected_gradient_proves_it_and_checks():
+    result = symgrad("check", "--expr", "w**2", "--wrt", "w", "--expect", "2*w")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "proved: derived gradient == lecture form" in result.stdout and "all checks passed" in result.stdout
+
+
+def test_check_a_formula_with_a_parameter_named_x():
+    result = symgrad("check", "--expr", "w*x", "--wrt", "w", "--points", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok   smooth point") == 2
+
+
+@pytest.mark.parametrize("formula", ["log(w)", "sqrt(w - 50)", "log(log(w))", "1/w"])
+def test_check_draws_points_inside_the_domain(formula):
+    result = symgrad("check", "--expr", formula, "--wrt", "w", "--points", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok   smooth point") == 3 and result.stderr == ""
+
+
+@pytest.mark.parametrize("formula", ["sign(w)", "Heaviside(w)"])
+def test_check_says_a_jump_has_no_gradient_to_check(formula):
+    result = symgrad("check", "--expr", formula, "--wrt", "w", "--points", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok   smooth point") == 2
+    assert result.stdout.count("skipped kink point") == 2 and "a jump has no gradient" in result.stdout
+
+
+def test_a_formula_starting_with_a_minus_sign_is_read_as_a_formula():
+    result = symgrad("derive", "--expr", "-log(w)", "--wrt", "w", "--expect", "-1/w")
+    assert result.returncode == 0, result.stderr
+    assert "proved: derived gradient == lecture form" in result.stdout
 
 
 def test_check_passes_at_smooth_points_and_at_kinks_for_every_kink_value():

@@ -96,7 +96,8 @@ def test_inputs_are_not_modified_and_may_be_read_only_and_strided(name):
     W = rng.normal(size=(3, 6))[:, ::2]
     weights = np.ascontiguousarray(W) if loss.kind == "classifier" else np.ascontiguousarray(W[0])
     X = rng.normal(size=(9, 12))[:, ::4]
-    targets = rng.integers(0, 3, size=9) if loss.kind == "classifier" else rng.normal(size=9)
+    low, high = loss.target_bounds
+    targets = rng.integers(0, 3, size=9) if loss.kind == "classifier" else np.clip(rng.normal(size=9), low, high)
     for array in (weights, X, targets):
         array.setflags(write=False)
     copies = [a.copy() for a in (weights, X, targets)]

@@ -18,7 +18,7 @@ SEEDS = st.integers(0, 2**32 - 1)
 
 def test_the_suite_covers_the_losses_of_issue_3():
     names = {derivation.name for derivation in DERIVATIONS}
-    assert {"polynomial", "bowl_2d", "squared_loss", "svm_hinge", "softmax_ce", "logistic"} <= names
+    assert {"polynomial", "bowl_2d", "squared_loss", "svm_hinge", "softmax_ce", "logistic_composition", "logistic"} <= names
 
 
 @pytest.mark.parametrize("derivation", DERIVATIONS, ids=lambda d: d.name)

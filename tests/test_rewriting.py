@@ -645,7 +645,7 @@ LOGISTIC_WEIGHTS = [(-800.0, 0.0), (800.0, 0.0), (0.0, 400.0), (-100.0, 0.0), (1
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weights", LOGISTIC_WEIGHTS)
 def test_stabilized_logistic_gradient_is_right_at_z_800(weights, dtype):
-    compiled = symgrad.compile_derivation(symgrad.get_derivation("logistic"))
+    compiled = symgrad.compile_derivation(symgrad.get_derivation("logistic_composition"))
     point = np.array(weights, dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -661,7 +661,7 @@ def test_stabilized_logistic_gradient_is_right_at_z_800(weights, dtype):
 
 def test_stabilized_logistic_gradient_at_z_800_in_jax():
     pytest.importorskip("jax")
-    logistic = symgrad.get_derivation("logistic")
+    logistic = symgrad.get_derivation("logistic_composition")
     function = generated_function(logistic.variables + logistic.parameters, stabilize(logistic.gradient), "jax")
     features = np.array([1.0, -2.0], dtype=np.float32)
     for weights in [(-800.0, 0.0), (800.0, 0.0)]:

@@ -119,8 +119,9 @@ def class_labels(value, number_of_examples: int, number_of_classes: int, name: s
     return labels
 
 
-def real_targets(value, number_of_examples: int, name: str = "t") -> np.ndarray:
-    """Regression targets (N,), real and finite."""
+def real_targets(value, number_of_examples: int, name: str = "t", low: float = -math.inf,
+                 high: float = math.inf) -> np.ndarray:
+    """Regression targets (N,), real, finite and in [low, high]."""
     targets = np.asarray(value)
     if targets.dtype == bool or not (np.issubdtype(targets.dtype, np.floating) or np.issubdtype(targets.dtype, np.integer)):
         raise TypeError(f"{name}: expected real targets, got dtype {targets.dtype}")
@@ -128,6 +129,8 @@ def real_targets(value, number_of_examples: int, name: str = "t") -> np.ndarray:
         raise ValueError(f"{name}: expected targets of shape ({number_of_examples},), one per row of X, got {targets.shape}")
     if not np.all(np.isfinite(targets)):
         raise ValueError(f"{name}: targets must be finite (found NaN or inf)")
+    if targets.size and (targets.min() < low or targets.max() > high):
+        raise ValueError(f"{name}: targets must lie in [{low:g}, {high:g}], got values from {targets.min()} to {targets.max()}")
     return targets
 
 

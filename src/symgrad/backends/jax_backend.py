@@ -112,7 +112,7 @@ def jax_loss_and_grad(loss_name: str) -> Callable:
         if loss.kind == "classifier":
             targets = validation.class_labels(y, X.shape[0], weights.shape[0])
         else:
-            targets = validation.real_targets(y, X.shape[0]).astype(dtype)
+            targets = validation.real_targets(y, X.shape[0], "t", *loss.target_bounds).astype(dtype)
         value, gradient, scores_are_finite = _jitted(loss_name, reg > 0)(
             weights.astype(dtype, copy=False), X.astype(dtype, copy=False), targets, dtype.type(reg),
             *map(dtype.type, values),

@@ -34,18 +34,15 @@ def compile_derivation(derivation: Derivation, *, stabilized: bool = True) -> Co
     Returns:
         a :class:`~symgrad.runtime.compiled_derivation.CompiledDerivation`: ``value(point, **parameters)``,
         ``gradient(point, **parameters)`` for a point (*shape, *batch), and ``kink_distance``.
+
+    Raises:
+        TimeBudgetExceeded: generating took longer than the derivation's ``time_budget`` (a user's formula).
     """
     if not isinstance(derivation, Derivation):
         raise TypeError(f"derivation: expected a symgrad.Derivation, got {type(derivation).__name__}")
     compiled = _COMPILED[stabilized]
     if derivation not in compiled:
-        arguments = derivation.variables + derivation.parameters
-        rewrite = stabilize if stabilized else (lambda expr: expr)
-        text = module_text([
-            GeneratedFunction("value", arguments, (rewrite(derivation.objective),)),
-            GeneratedFunction("gradient", arguments, tuple(rewrite(tuple(derivation.gradient)))),
-            GeneratedFunction("kink_arguments", arguments, derivation.kink_arguments),
-        ])
+        text = derivation.within_time_budget("compiling", _module_text, derivation, stabilized)
         module = module_from_text(text, f"symgrad_derivation_{derivation.name}")
         kink_value = derivation.kink_value
         compiled[derivation] = CompiledDerivation(
@@ -62,3 +59,14 @@ def compile_derivation(derivation: Derivation, *, stabilized: bool = True) -> Co
             source=text,
         )
     return compiled[derivation]
+
+
+def _module_text(derivation: Derivation, stabilized: bool) -> str:
+    """The generated module of a derivation: ``value``, ``gradient`` and ``kink_arguments``."""
+    arguments = derivation.variables + derivation.parameters
+    rewrite = stabilize if stabilized else (lambda expr: expr)
+    return module_text([
+        GeneratedFunction("value", arguments, (rewrite(derivation.objective),)),
+        GeneratedFunction("gradient", arguments, tuple(rewrite(tuple(derivation.gradient)))),
+        GeneratedFunction("kink_arguments", arguments, derivation.kink_arguments),
+    ])

@@ -59,6 +59,7 @@ def loss_metadata(loss: LinearModelLoss) -> dict:
         "kink_parameter": next((p.name for p in loss.parameters if p.symbol == loss.kink_value), None),
         "convex": loss.convex,
         "source": loss.source,
+        "target_range": None if loss.target_range is None else tuple(float(v) for v in loss.target_range),
     }
 
 

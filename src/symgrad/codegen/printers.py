@@ -20,7 +20,8 @@ class _ArrayModulePrinting:
     ``Heaviside(z, H0)`` prints as ``heaviside(z, H0)`` (SymPy's default is a ``select`` with integer
     choices, which upcasts float32 to float64). A scaled matrix product ``c*A*B`` prints as
     ``c*(A @ B)`` (SymPy's default ``.dot(c)`` upcasts too), and ``Trace(A)`` as ``trace(A)`` (``vdot(A, A)``
-    for tr(A A^T)).
+    for tr(A A^T)). ``DiracDelta``, the derivative of ``Heaviside`` and ``sign`` that SymPy cannot print for
+    NumPy, prints as its value off the jump (0) and NaN on it (see :meth:`_print_DiracDelta`).
 
     In a sum, the terms made only of numbers and of ``scalar_symbols`` (a loss's parameters) come last, so the
     margin s_j - s_y + Delta is evaluated as (s_j - s_y) + Delta: the difference of two close scores is exact,
@@ -40,6 +41,16 @@ class _ArrayModulePrinting:
     def _print_Heaviside(self, expr):
         z, kink_value = expr.args
         return f"{self._array_function('heaviside')}({self._print(z)}, {self._print(kink_value)})"
+
+    def _print_DiracDelta(self, expr):
+        """``DiracDelta(z)`` (and its derivatives ``DiracDelta(z, k)``): 0 where z != 0, NaN where z == 0.
+
+        d/dz Heaviside(z) and d/dz sign(z) are 0 away from z = 0 and do not exist at it: the objective jumps there,
+        so no gradient or subgradient does. NaN says so where a number is asked for, and keeps z's dtype.
+        """
+        z = self._print(expr.args[0])
+        where, equal, zeros_like = (self._array_function(name) for name in ("where", "equal", "zeros_like"))
+        return f"{where}({equal}({z}, 0), {self._array_function('nan')}, {zeros_like}({z}))"
 
     def _print_MatMul(self, expr):
         """``c * (A @ B)``; SymPy's default ``(A).dot(B).dot(c)`` upcasts float32 when c is a float.

@@ -183,7 +183,7 @@ def _dask_targets(loss, y, X, number_of_classes: int, dtype):
         if loss.kind == "classifier":
             validation.class_labels(values, X.shape[0], number_of_classes)
         else:
-            validation.real_targets(values, X.shape[0])
+            validation.real_targets(values, X.shape[0], "t", *loss.target_bounds)
         values = da.from_array(values, chunks=(X.chunks[0],))
     elif values.chunks != (X.chunks[0],):
         values = values.rechunk((X.chunks[0],))

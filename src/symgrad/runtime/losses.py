@@ -21,6 +21,7 @@ and raise -- never return NaN or inf -- when the scores, the loss or the gradien
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -64,6 +65,7 @@ class CompiledLoss:
         module: the generated per-example module (``loss_and_score_gradient``, ``kink_arguments``).
         backend_texts: for a loss defined at run time, its module text per other backend (``{"jax": ...}``);
             a built-in loss's are shipped (see :meth:`backend_module`).
+        target_range: (low, high) the targets of a regression loss must lie in (logistic: (0, 1)), or None.
     """
 
     name: str
@@ -75,6 +77,7 @@ class CompiledLoss:
     source: str
     module: types.ModuleType
     backend_texts: Mapping[str, str] = field(default_factory=dict)
+    target_range: tuple[float, float] | None = None
 
     @classmethod
     def from_module(cls, module: types.ModuleType, backend_texts: Mapping[str, str] | None = None) -> CompiledLoss:
@@ -86,7 +89,7 @@ class CompiledLoss:
         )
         return cls(description["name"], description["kind"], description["title"], parameters,
                    description["kink_parameter"], description["convex"], description["source"], module,
-                   dict(backend_texts or {}))
+                   dict(backend_texts or {}), description.get("target_range"))
 
     def backend_module(self, backend: str) -> types.ModuleType:
         """The per-example module for ``backend``: this one for NumPy, else the shipped module (a built-in loss) or
@@ -102,6 +105,14 @@ class CompiledLoss:
     @functools.cached_property
     def _backend_modules(self) -> dict:
         return {}
+
+    def one_vs_rest(self) -> CompiledLoss:
+        """A regression loss as a classifier, one vs rest: W (C, D), integer labels, and the loss summed over the
+        C outputs against the one-hot targets, L_i = sum_c l(s_c, 1(y_i = c)) (the same generated code: it sums
+        over its outputs); predict with argmax_c s_c. A classifier loss is returned as it is."""
+        if self.kind == "classifier":
+            return self
+        return dataclasses.replace(self, kind="classifier", title=f"{self.title}, one vs rest over the classes")
 
     @property
     def generated_source(self) -> str:
@@ -155,8 +166,13 @@ class CompiledLoss:
     def target_array(self, y, number_of_examples: int, number_of_classes: int, dtype) -> np.ndarray:
         """T (C, N) in ``dtype`` from checked labels (classifier) or targets (regression)."""
         if self.kind == "regression":
-            return self.targets(validation.real_targets(y, number_of_examples, "t"), 1, dtype)
+            return self.targets(validation.real_targets(y, number_of_examples, "t", *self.target_bounds), 1, dtype)
         return self.targets(validation.class_labels(y, number_of_examples, number_of_classes), number_of_classes, dtype)
+
+    @property
+    def target_bounds(self) -> tuple[float, float]:
+        """(low, high) for a regression loss's targets: its ``target_range``, else the whole real line."""
+        return tuple(self.target_range) if self.target_range is not None else (-math.inf, math.inf)
 
     def targets(self, values, number_of_classes: int, dtype):
         """T (C, N) for NumPy or Dask values (N,): T[c, i] = 1(y_i = c) for a classifier's labels, the row of

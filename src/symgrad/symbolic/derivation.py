@@ -7,18 +7,29 @@
 (2*w,)
 >>> d.verify()
 True
+
+Time budgets (:mod:`symgrad.symbolic.time_budget`). SymPy's ``simplify`` may run for minutes on an expression it
+cannot reduce, so a proof always has one: ``verify(timeout=...)``, else the derivation's ``time_budget``, else
+:data:`PROOF_TIME_BUDGET`. A proof that has not finished by then raises
+:class:`~symgrad.symbolic.time_budget.TimeBudgetExceeded` ("not proved within N s"), and :meth:`Derivation.verdict`
+says so. With ``time_budget`` set (as :func:`symgrad.derive` does for a user's formula), differentiating and
+compiling are bounded by it too, and raise TimeBudgetExceeded ("differentiating 'name' took longer than N s").
+The built-in derivations are trusted: their differentiation and compilation run without a budget.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy as sp
 
+from symgrad.symbolic.time_budget import TimeBudgetExceeded, call_within, positive_seconds
+
 NON_SMOOTH_FUNCTIONS = (sp.Heaviside, sp.Abs, sp.Max, sp.Min, sp.sign, sp.Piecewise)
+PROOF_TIME_BUDGET = 60.0
+"""Seconds a proof may take unless the call or the derivation says otherwise (the built-in proofs take < 1 s)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,6 +52,11 @@ class Derivation:
         kink_value: if set, every ``Heaviside(z)`` in the derived gradient is pinned to
             ``Heaviside(z, kink_value)``: the value chosen at the kink, a subgradient for any value in [0, 1].
         convex: whether the objective is convex in its variables (the subgradient inequality applies).
+        time_budget: seconds each symbolic step (differentiating, compiling, proving) may take; ``None``: no
+            budget but :data:`PROOF_TIME_BUDGET` for the proof.
+        derived_in_index_notation: for a compiled loss written out for a few classes, the gradient SymPy derived
+            for a symbolic number of classes, written out likewise (what is compiled; a maximum over the classes
+            is differentiated as the mean of the tied terms, not by SymPy's rule for a written-out ``Max``).
     """
 
     name: str
@@ -54,6 +70,8 @@ class Derivation:
     source: str = ""
     kink_value: sp.Expr | float | None = None
     convex: bool = False
+    time_budget: float | None = None
+    derived_in_index_notation: tuple[sp.Expr, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "variables", tuple(self.variables))
@@ -76,17 +94,38 @@ class Derivation:
         if int(sp.prod(shape)) != len(self.variables):
             raise ValueError(f"{self.name}: shape {shape} does not hold {len(self.variables)} variables")
         object.__setattr__(self, "shape", shape)
+        if self.time_budget is not None:
+            positive_seconds(self.time_budget, f"{self.name}: time_budget")
         unknown = set(self.defaults) - {p.name for p in self.parameters}
         if unknown:
             raise ValueError(f"{self.name}: defaults name unknown parameters {sorted(unknown)}")
 
     @cached_property
     def gradient(self) -> tuple[sp.Expr, ...]:
-        """The gradient derived by ``sympy.diff``, one component per variable (in variable order)."""
+        """The gradient derived by ``sympy.diff``, one component per variable (in variable order).
+
+        Raises:
+            TimeBudgetExceeded: differentiating took longer than ``time_budget``.
+        """
+        return self.within_time_budget("differentiating", self._differentiate)
+
+    def _differentiate(self) -> tuple[sp.Expr, ...]:
+        if self.derived_in_index_notation is not None:
+            return tuple(self.derived_in_index_notation)
         derived = tuple(sp.diff(self.objective, v) for v in self.variables)
         if self.kink_value is None:
             return derived
         return tuple(pin_heaviside(g, self.kink_value) for g in derived)
+
+    def within_time_budget(self, step: str, function, *arguments):
+        """``function(*arguments)`` under ``time_budget`` (if set); ``step`` names it in the error."""
+        if self.time_budget is None:
+            return function(*arguments)
+        try:
+            return call_within(self.time_budget, function, *arguments)
+        except TimeBudgetExceeded as error:
+            message = f"{step} {self.name!r} took longer than {error.seconds:g} s (its time budget)"
+            raise TimeBudgetExceeded(message, error.seconds) from None
 
     @cached_property
     def hessian(self) -> sp.Matrix:
@@ -115,24 +154,45 @@ class Derivation:
         """False when the objective contains a kink (Max, Abs, Heaviside, sign, Piecewise)."""
         return not self.non_smooth_functions
 
-    def verify(self) -> bool:
+    def verify(self, timeout: float | None = None) -> bool:
         """Prove that the derived gradient equals the lecture's form: each difference simplifies to 0.
 
         This is a symbolic proof, not a numeric spot check: it returns True only when SymPy reduces
-        every ``derived - lecture`` to exactly zero.
+        every ``derived - lecture`` to exactly zero. A finished proof's outcome is remembered.
+
+        Args:
+            timeout: seconds the proof may take; ``None``: ``self.time_budget``, else :data:`PROOF_TIME_BUDGET`.
 
         Raises:
-            ValueError: the derivation has no lecture form to prove against.
+            ValueError: the derivation has no lecture form to prove against, or ``timeout`` is not positive.
+            TimeBudgetExceeded: (a ``TimeoutError``) "not proved within N s": the proof had not finished after
+                ``timeout`` seconds. Differentiating, when it has not happened yet, has its own budget.
         """
         if self.lecture_gradient is None:
             raise ValueError(f"{self.name}: no lecture_gradient was given, so there is nothing to prove")
-        return all(is_identically_zero(d - l) for d, l in zip(self.gradient, self.lecture_gradient, strict=True))
+        seconds = positive_seconds(timeout if timeout is not None else self.time_budget or PROOF_TIME_BUDGET)
+        # The outcome is kept in the instance's __dict__, as cached_property keeps its values.
+        if "_proved" in self.__dict__:
+            return self.__dict__["_proved"]
+        if seconds <= self.__dict__.get("_ran_out_after", 0.0):
+            raise _not_proved_within(seconds)
+        try:
+            proved = call_within(seconds, all_identically_zero, self.gradient, self.lecture_gradient)
+        except TimeBudgetExceeded:
+            self.__dict__["_ran_out_after"] = seconds
+            raise _not_proved_within(seconds) from None
+        self.__dict__["_proved"] = proved
+        return proved
 
     def verdict(self) -> str:
         """One line: the outcome of :meth:`verify`, or that there is no lecture form to prove against."""
         if self.lecture_gradient is None:
             return "no lecture form given: nothing to prove"
-        if self.verify():
+        try:
+            proved = self.verify()
+        except TimeBudgetExceeded as error:
+            return f"NOT proved within {error.seconds:g} s: the proof's time budget ran out"
+        if proved:
             return "proved: derived gradient == lecture form"
         return "NOT proved: derived gradient != lecture form"
 
@@ -151,6 +211,11 @@ class Derivation:
         sections = self._sections(lambda label: f"{label}:", lambda e: f"$$\n{sp.latex(e)}\n$$")
         return "\n\n".join([*heading, *sections, f"**{self.verdict()}**"]) + "\n"
 
+    def _derived_label(self) -> str:
+        if self.derived_in_index_notation is not None:
+            return "derived gradient (sympy.diff in index notation, symbolic C, written out)"
+        return "derived gradient (sympy.diff)"
+
     def _title(self) -> str:
         return f"{self.name}: {self.title}" + (f"  [{self.source}]" if self.source else "")
 
@@ -158,7 +223,7 @@ class Derivation:
         parts = [
             ("objective", self.objective),
             ("variables", sp.Matrix(self.variables).T),
-            ("derived gradient (sympy.diff)", sp.Matrix(self.gradient)),
+            (self._derived_label(), sp.Matrix(self.gradient)),
         ]
         if self.lecture_gradient is not None:
             parts.append(("lecture form", sp.Matrix(self.lecture_gradient)))
@@ -170,16 +235,23 @@ def pin_heaviside(expr: sp.Expr, kink_value) -> sp.Expr:
     return expr.replace(sp.Heaviside, lambda z, *_: sp.Heaviside(z, kink_value))
 
 
+def _not_proved_within(seconds: float) -> TimeBudgetExceeded:
+    return TimeBudgetExceeded(f"not proved within {seconds:g} s", seconds)
+
+
+def all_identically_zero(derived, lecture) -> bool:
+    """True when :func:`is_identically_zero` proves every ``derived[k] - lecture[k]``."""
+    return all(is_identically_zero(d - l) for d, l in zip(derived, lecture, strict=True))
+
+
 def is_identically_zero(expr: sp.Expr) -> bool:
     """True when SymPy proves ``expr == 0`` for all values of its symbols: expand, then simplify, then (for kinked
     functions: Max, Min, Abs, sign, Heaviside) case by case, as a Piecewise whose every branch simplifies to 0."""
     expr = sp.sympify(expr)
     if expr == 0 or sp.expand(expr) == 0:
         return True
-    if expr.has(*NON_SMOOTH_FUNCTIONS):
-        by_cases = _is_zero_case_by_case(expr)
-        if by_cases is not None:
-            return by_cases
+    if expr.has(*NON_SMOOTH_FUNCTIONS) and not expr.has(sp.Sum, sp.Indexed) and _is_zero_case_by_case(expr):
+        return True
     return sp.simplify(expr) == 0
 
 
@@ -205,7 +277,8 @@ def _is_zero_case_by_case(expr: sp.Expr) -> bool | None:
     """Prove ``expr == 0`` by cases on the signs of its kink arguments z (z < 0, z = 0, z > 0), split as they are
     met: in each case every Max, Min, Abs, sign and Heaviside takes one smooth branch (arguments that contain
     kinked functions are resolved first), the equations z = 0 of the case are solved and substituted, and what
-    remains must simplify to 0. Returns None (no verdict) beyond :data:`MAXIMUM_CASE_SPLITS` arguments."""
+    remains must simplify to 0. For written-out expressions (no Sum or Indexed). Returns None (no verdict) beyond
+    :data:`MAXIMUM_CASE_SPLITS` arguments."""
 
     def prove(signs: dict) -> bool | None:
         try:
@@ -225,7 +298,8 @@ def _is_zero_case_by_case(expr: sp.Expr) -> bool | None:
                 return True  # the arguments cannot all vanish: an empty case
             branch = branch.subs(solutions[0])
         # A branch counts only where its case can happen; simplify (slow) only what expansion leaves.
-        return sp.expand(branch) == 0 or not _signs_are_feasible(signs) or sp.simplify(branch) == 0
+        expanded = sp.expand(branch)
+        return expanded == 0 or not _signs_are_feasible(signs) or sp.simplify(expanded) == 0
 
     return prove({})
 

@@ -111,8 +111,8 @@ class ClassMaximum(sp.Function):
         term, index, count = self.args
         if hints.get("deep", True):
             term, count = term.doit(**hints), count.doit(**hints)
-        if count.is_Integer:
-            return sp.Max(*(term.subs(index, value) for value in range(int(count))))
+        if count.is_Integer:  # unevaluated: SymPy's pairwise simplification of Max arguments is slow
+            return sp.Max(*(term.subs(index, value) for value in range(int(count))), evaluate=False)
         return self.func(term, index, count)
 
 

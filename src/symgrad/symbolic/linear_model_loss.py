@@ -85,6 +85,10 @@ class LinearModelLoss:
         kink_value: the parameter whose value ``Heaviside`` takes at 0 (a subgradient for any value in [0, 1]).
         source: where the lecture writes it.
         convex: convex in the scores (hence in W).
+        target_range: the targets a regression loss is defined for, (low, high) (logistic: (0, 1)); others are
+            refused at run time.
+        proof_class_counts: the numbers of classes :meth:`verify` writes the proof out for; default 2, 3, 4 for
+            a classifier, 1 for a regression loss.
         reference: the slow, obvious NumPy version, written by hand with a loop over the examples (CS231n's
             "naive" loss): ``reference(W, X, y, reg=0.0, **parameters) -> (loss, gradient)`` in float64, with
             W (C, D) or w (D,). The compiled loss is tested against it.
@@ -100,6 +104,8 @@ class LinearModelLoss:
     kink_value: sp.Symbol | None = None
     source: str = ""
     convex: bool = False
+    target_range: tuple[float, float] | None = None
+    proof_class_counts: tuple[int, ...] | None = None
     reference: Callable | None = None
 
     def __post_init__(self) -> None:
@@ -139,7 +145,10 @@ class LinearModelLoss:
 
     @property
     def class_counts(self) -> tuple[int, ...]:
-        """The numbers of classes the proofs are written out for: 2, 3, 4 (classifier) or 1 (regression)."""
+        """The numbers of classes the proofs are written out for: ``proof_class_counts``, else 2, 3, 4 (classifier)
+        or 1 (regression)."""
+        if self.proof_class_counts is not None:
+            return tuple(self.proof_class_counts)
         return (2, 3, 4) if self.kind == "classifier" else (1,)
 
     def verify(self) -> bool:
@@ -152,24 +161,25 @@ class LinearModelLoss:
         """
         if self.lecture_gradient is None and self.lecture_loss is None:
             raise ValueError(f"{self.name}: no lecture_gradient or lecture_loss was given, so there is nothing to prove")
+        if "_proved" not in self.__dict__:  # kept as cached_property keeps its values
+            self.__dict__["_proved"] = self._prove()
+        return self.__dict__["_proved"]
+
+    def _prove(self) -> bool:
+        lecture = self.lecture_gradient
+        if lecture is not None and self.kink_value is not None:
+            lecture = pin_heaviside(lecture, self.kink_value)
+        labels = [None] if self.kind == "regression" else None
         for count in self.class_counts:
-            differences = []
-            if self.lecture_loss is not None:
-                differences.append(written_out(self.per_example - self.lecture_loss, count))
-            if self.lecture_gradient is not None:
-                lecture = pin_heaviside(self.lecture_gradient, self.kink_value) if self.kink_value is not None else self.lecture_gradient
-                differences += [written_out(self.score_gradient - lecture, count, at) for at in range(count)]
-            for labels in self._label_values(count):
-                if not all(is_identically_zero(sp.expand_log(d.subs(labels), force=True)) for d in differences):
+            for label in labels or range(count):
+                differences = []
+                if self.lecture_loss is not None:
+                    differences.append(written_out(self.per_example - self.lecture_loss, count, label=label))
+                if lecture is not None:
+                    differences += [written_out(self.score_gradient - lecture, count, at, label) for at in range(count)]
+                if not all(is_identically_zero(sp.expand_log(d, force=True)) for d in differences):
                     return False
         return True
-
-    def _label_values(self, count: int) -> list[dict]:
-        """t = e_y for every label y of a classifier; no substitution for a regression target."""
-        if self.kind == "regression":
-            return [{}]
-        _, labels = score_symbols(count)
-        return [{entry: int(position == label) for position, entry in enumerate(labels)} for label in range(count)]
 
     @cached_property
     def kink_arguments(self) -> tuple[tuple[sp.Expr, sp.Expr], ...]:
@@ -203,35 +213,37 @@ class LinearModelLoss:
         }
 
     def derivation(self, number_of_classes: int = 3) -> Derivation:
-        """The loss written out for ``number_of_classes`` scores s0, s1, ... (a regression loss: the prediction u),
-        as a :class:`Derivation` named after the loss, for ``symgrad derive`` and ``DERIVATIONS.md``."""
-        count = 1 if self.kind == "regression" else number_of_classes
-        scores, labels = score_symbols(count)
-        rename = {}
+        """The loss written out for ``number_of_classes`` scores s0, s1, ... at the label y = 0 (a regression loss:
+        the prediction u and a target y), as a :class:`Derivation` named after the loss, for ``symgrad derive``,
+        ``symgrad check`` and ``DERIVATIONS.md``. (:meth:`verify` proves every label.)"""
         if self.kind == "regression":
+            scores, labels = score_symbols(1)
             rename = {scores[0]: prediction, labels[0]: target}
-        objective = written_out(self.per_example, count).xreplace(rename)
+            count, label, title = 1, None, self.title
+            variables, parameters = (prediction,), (target, *(p.symbol for p in self.parameters))
+            defaults = {target.name: 0.0}
+        else:
+            scores, _ = score_symbols(number_of_classes)
+            rename, count, label = {}, number_of_classes, 0
+            title = f"{self.title}  (written out for C = {count} at the label y = 0)"
+            variables, parameters, defaults = scores, tuple(p.symbol for p in self.parameters), {}
+        defaults.update({p.symbol.name: p.default for p in self.parameters})
         lecture = None
         if self.lecture_gradient is not None:
-            lecture = tuple(written_out(self.lecture_gradient, count, at).xreplace(rename) for at in range(count))
-        variables = tuple(rename.get(v, v) for v in scores)
-        label_symbols = tuple(rename.get(v, v) for v in labels)
-        defaults = {p.symbol.name: p.default for p in self.parameters}
-        if self.kind == "classifier":
-            defaults.update({label.name: float(position == 0) for position, label in enumerate(label_symbols)})
-        else:
-            defaults[target.name] = 0.0
+            lecture = tuple(written_out(self.lecture_gradient, count, at, label).xreplace(rename) for at in range(count))
+        derived = tuple(written_out(self.score_gradient, count, at, label).xreplace(rename) for at in range(count))
         return Derivation(
             name=self.name,
-            title=self.title + (f"  (written out for C = {count})" if self.kind == "classifier" else ""),
-            objective=objective,
+            title=title,
+            objective=written_out(self.per_example, count, label=label).xreplace(rename),
             variables=variables,
             lecture_gradient=lecture,
-            parameters=(*label_symbols, *(p.symbol for p in self.parameters)),
+            parameters=parameters,
             defaults=defaults,
             source=self.source,
             kink_value=self.kink_value,
             convex=self.convex,
+            derived_in_index_notation=derived,
         )
 
 

@@ -74,8 +74,10 @@ def score_symbols(number_of_classes: int) -> tuple[tuple[sp.Symbol, ...], tuple[
     return sp.symbols(f"s0:{number_of_classes}", real=True), sp.symbols(f"t0:{number_of_classes}", real=True)
 
 
-def written_out(expr: sp.Expr, number_of_classes: int, at_class: int | None = None) -> sp.Expr:
-    """An index-notation expression for C = ``number_of_classes``, in the symbols of :func:`score_symbols`,
-    at class k = ``at_class`` when it has the free index k."""
+def written_out(expr: sp.Expr, number_of_classes: int, at_class: int | None = None, label: int | None = None) -> sp.Expr:
+    """An index-notation expression for C = ``number_of_classes``, in the symbols of :func:`score_symbols`, at class
+    k = ``at_class`` when it has the free index k, and with t = e_label when ``label`` is given."""
     scores, labels = score_symbols(number_of_classes)
+    if label is not None:
+        labels = tuple(sp.Integer(int(position == label)) for position in range(number_of_classes))
     return at_class_count(expr, C, number_of_classes, {s: scores, t: labels}, k, at_class)

@@ -115,7 +115,7 @@ def gradient_descent(
     """Run K = ``steps`` steps of gradient descent from ``w0``.
 
     Args:
-        grad: grad L(w) -> array shaped like w (e.g. ``get_derivation("bowl_2d").compiled.gradient``).
+        grad: grad L(w) -> array shaped like w (e.g. ``compile_derivation(get_derivation("bowl_2d")).gradient``).
         w0: starting point, any shape (S), finite; float32 stays float32, integers become float64.
         learning_rate: a number alpha; a sequence alpha_1 ... alpha_K of length ``steps``; a callable
             k -> alpha_k (k = 0 ... K-1); or a :class:`LineSearch`.

@@ -250,7 +250,8 @@ def linear_model_problems(
     if loss.kind == "classifier":
         targets = draw(hnp.arrays(np.int64, examples, elements=st.integers(0, classes - 1)))
     else:
-        targets = draw(finite_arrays(examples, np.float64, bound=2.0))
+        low, high = max(loss.target_bounds[0], -2.0), min(loss.target_bounds[1], 2.0)
+        targets = draw(hnp.arrays(np.float64, examples, elements=st.floats(low, high, allow_subnormal=False)))
     parameters = draw(loss_parameters(loss))
     if margin is not None:
         assume(np.all(kink_distances(loss, W, X, targets, parameters) >= margin))
@@ -280,7 +281,8 @@ def linear_model_problems_at_kinks(
     if loss.kind == "classifier":
         targets = draw(hnp.arrays(np.int64, examples, elements=st.integers(0, classes - 1)))
     else:
-        targets = draw(integer_arrays(examples, np.float64))
+        low, high = (int(np.clip(bound, -2, 2)) for bound in loss.target_bounds)
+        targets = draw(hnp.arrays(np.int64, examples, elements=st.integers(low, high))).astype(np.float64)
     parameters = draw(loss_parameters(loss, integers=True))
     example = draw(st.integers(0, examples - 1))
     movable = list(range(classes)) if loss.kind == "classifier" else [None]
@@ -321,6 +323,8 @@ def _place_on_kink(loss, W, X, targets, parameters, example, moved_class):
                 continue
             position = start - argument[row, 0] / slope
             if position != round(2 * position) / 2 or abs(position) > 8:
+                continue
+            if moved_class is None and not loss.target_bounds[0] <= position <= loss.target_bounds[1]:
                 continue
             W_new, targets_new = moved(position)
             if any(a[r, 0] == 0 and w[r, 0] != 0 for a, w in arguments(W_new, targets_new) for r in range(a.shape[0])):

@@ -69,5 +69,7 @@ LOSS = LinearModelLoss(
     parameters=(LossParameter(margin, 1.0, meaning="the margin Delta", keyword="delta"),),
     source="Crammer and Singer (2001), the multiclass SVM with one margin per example",
     convex=True,
+    # Proved case by case over every ordering of the scores: 2 s for C = 2, 12 s for C = 3, 7 minutes for C = 4.
+    proof_class_counts=(2, 3),
     reference=naive_crammer_singer,
 )

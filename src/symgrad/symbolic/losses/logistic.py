@@ -40,5 +40,6 @@ LOSS = LinearModelLoss(
     lecture_gradient=sigmoid(prediction) - target,
     source="Lecture 3 slides, the logistic loss -log sigma(w^T x)",
     convex=True,
+    target_range=(0.0, 1.0),
     reference=naive_logistic,
 )

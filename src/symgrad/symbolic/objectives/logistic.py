@@ -50,7 +50,7 @@ def prove_chain_rule() -> bool:
 
 logistic = register(
     Derivation(
-        name="logistic",
+        name="logistic_composition",
         title="L(w) = -log(1 / (1 + e^{-w^T x})) with w, x in R^2",
         objective=loss_of_probability.subs(probability, sigmoid(score)),
         variables=weights,

@@ -8,8 +8,9 @@ LOSS = {'name': 'softmax',
  'parameters': (),
  'kink_parameter': None,
  'convex': True,
- 'source': 'Lecture 3, softmax classifier'}
-SOURCE_DIGEST = '03e9e96d87e54f79'
+ 'source': 'Lecture 3, softmax classifier',
+ 'target_range': None}
+SOURCE_DIGEST = '17b434cfb3d635b0'
 
 
 def loss_and_score_gradient(S, T):

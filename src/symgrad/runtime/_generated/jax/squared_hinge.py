@@ -8,8 +8,9 @@ LOSS = {'name': 'squared_hinge',
  'parameters': (('delta', 1.0, None, None, 'the margin Delta'),),
  'kink_parameter': None,
  'convex': True,
- 'source': "Weston and Watkins (1999), the L2-SVM; the lecture's hinge squared"}
-SOURCE_DIGEST = '505accb1e4df6e2b'
+ 'source': "Weston and Watkins (1999), the L2-SVM; the lecture's hinge squared",
+ 'target_range': None}
+SOURCE_DIGEST = 'a8beaddf1add02f2'
 
 
 def loss_and_score_gradient(S, T, delta):

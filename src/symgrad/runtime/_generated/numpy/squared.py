@@ -8,8 +8,9 @@ LOSS = {'name': 'squared',
  'parameters': (),
  'kink_parameter': None,
  'convex': True,
- 'source': 'Lecture 04, eq. 8-12'}
-SOURCE_DIGEST = '4dd5c1f95427e9b2'
+ 'source': 'Lecture 04, eq. 8-12',
+ 'target_range': None}
+SOURCE_DIGEST = '6efd7451e7893e7a'
 
 
 def loss_and_score_gradient(S, T):

@@ -10,8 +10,9 @@ LOSS = {'name': 'svm',
                 ('kink_value', 0.0, 0.0, 1.0, "the indicator's value at a margin of exactly 0")),
  'kink_parameter': 'kink_value',
  'convex': True,
- 'source': 'Lecture 3, eq. 14-16'}
-SOURCE_DIGEST = '589840a2449bf97d'
+ 'source': 'Lecture 3, eq. 14-16',
+ 'target_range': None}
+SOURCE_DIGEST = '8c337354c14eebaa'
 
 
 def loss_and_score_gradient(S, T, delta, kink_value):
