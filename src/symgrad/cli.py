@@ -34,9 +34,16 @@ def selected_derivations(arguments):
     import symgrad
     from symgrad.symbolic.expressions import ExpressionError, derive
 
-    chosen = [arguments.name is not None, arguments.all, arguments.expr is not None]
+    chosen = [arguments.name is not None, arguments.all, arguments.expr is not None, arguments.loss_formula is not None]
     if sum(chosen) != 1:
-        raise UsageError("give exactly one of: NAME, --all, --expr FORMULA")
+        raise UsageError("give exactly one of: NAME, --all, --expr FORMULA, --loss-formula F")
+    if arguments.loss_formula is None and arguments.param:
+        raise UsageError("--param goes with --loss-formula")
+    if arguments.loss_formula is not None:
+        if arguments.wrt is not None or arguments.expect is not None:
+            raise UsageError("--wrt and --expect go with --expr, not --loss-formula")
+        formula_loss(arguments)
+        return [symgrad.get_derivation("formula")]
     if arguments.expr is not None:
         if arguments.wrt is None:
             raise UsageError("--expr needs --wrt, the variables to differentiate in (e.g. --wrt w1,w2)")
@@ -283,11 +290,16 @@ def load_dataset(arguments):
     return load_digits_dataset(rng=arguments.seed)
 
 
-def loss_function(name: str):
-    """The compiled loss ``name`` as a classifier's loss_and_grad (a regression loss one vs rest)."""
+def loss_function(arguments):
+    """The compiled loss of ``--loss`` (or ``--loss-formula``) as a classifier's loss_and_grad (a regression loss
+    one vs rest)."""
     from symgrad.runtime.catalog import compiled_loss
 
-    return compiled_loss(name).one_vs_rest().public_function
+    if arguments.loss_formula is not None:
+        return formula_loss(arguments).loss.one_vs_rest().public_function
+    if arguments.param:
+        raise UsageError("--param goes with --loss-formula")
+    return compiled_loss(arguments.loss).one_vs_rest().public_function
 
 
 def command_train(arguments) -> int:
@@ -301,7 +313,7 @@ def command_train(arguments) -> int:
     reg = arguments.reg if arguments.reg is not None else reg
     data = load_dataset(arguments)
     print(f"{arguments.dataset}: {data.summary()}")
-    loss = loss_function(arguments.loss)
+    loss = loss_function(arguments)
     rng = np.random.default_rng(arguments.seed)
     common = dict(reg=reg, rng=rng)
     runs = {
@@ -324,7 +336,7 @@ def command_train(arguments) -> int:
         history = runs[arguments.optimizer]()
     except (ValueError, TypeError) as error:
         raise UsageError(str(error)) from None
-    print(f"{history.strategy}, {arguments.loss} loss: {len(history.losses)} steps, final loss {history.losses[-1]:.4f}")
+    print(f"{history.strategy}, {loss.loss.name} loss: {len(history.losses)} steps, final loss {history.losses[-1]:.4f}")
     for split, X, y in (("train", data.X_train, data.y_train), ("validation", data.X_val, data.y_val),
                         ("test", data.X_test, data.y_test)):
         print(f"{split} accuracy: {training.accuracy(history.W, X, y):.3f}")
@@ -339,7 +351,7 @@ def command_landscape(arguments) -> int:
     from symgrad.training import landscape, plotting
 
     data = load_dataset(arguments)
-    loss = loss_function(arguments.loss)
+    loss = loss_function(arguments)
     rng = np.random.default_rng(arguments.seed)
     W = rng.normal(scale=arguments.scale, size=(data.num_classes, data.num_features))
     W1, W2 = landscape.random_directions(W.shape, 2, rng)
@@ -352,17 +364,17 @@ def command_landscape(arguments) -> int:
     output = Path(arguments.output)
     written = [
         plotting.plot_slice_1d(
-            output / f"landscape_1d_{arguments.loss}.png",
+            output / f"landscape_1d_{loss.loss.name}.png",
             alphas,
             {name: landscape.loss_slice_1d(loss, W, W1, alphas, X, y) for name, (X, y) in subsets.items()},
-            title=f"{arguments.loss} loss along W + a W1 ({arguments.dataset})",
+            title=f"{loss.loss.name} loss along W + a W1 ({arguments.dataset})",
         ),
         plotting.plot_slice_2d(
-            output / f"landscape_2d_{arguments.loss}.png",
+            output / f"landscape_2d_{loss.loss.name}.png",
             grid,
             grid,
             {name: landscape.loss_slice_2d(loss, W, W1, W2, grid, grid, X, y) for name, (X, y) in subsets.items()},
-            title=f"{arguments.loss} loss on W + a W1 + b W2 ({arguments.dataset}; blue low, red high)",
+            title=f"{loss.loss.name} loss on W + a W1 + b W2 ({arguments.dataset}; blue low, red high)",
         ),
     ]
     for path in written:
@@ -379,11 +391,12 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
         "--loss", choices=loss_names(), default="svm",
         help="a compiled loss (default svm); a regression loss (huber, logistic, squared) is trained one vs rest",
     )
+    add_loss_formula_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
-    """NAME | --all | --expr FORMULA --wrt NAMES [--expect GRADIENT], shared by derive and check."""
+    """NAME | --all | --expr FORMULA --wrt NAMES [--expect GRADIENT] | --loss-formula F, shared by derive and check."""
     parser.add_argument("name", nargs="?", help="a registered derivation (see `symgrad list`)")
     parser.add_argument("--all", action="store_true", help="every registered derivation")
     parser.add_argument("--expr", metavar="FORMULA", help='your own objective, e.g. "w1**2 + 3*w1*w2"')
@@ -391,6 +404,40 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--expect", metavar="GRADIENT", help='with --expr: a closed form to prove, e.g. "2*w1 + 3*w2, 3*w1"'
     )
+    add_loss_formula_arguments(parser)
+
+
+def add_loss_formula_arguments(parser: argparse.ArgumentParser) -> None:
+    """--loss-formula F [--kind K] [--param NAME=VALUE ...]: your own loss of the scores (README, "Your own loss")."""
+    parser.add_argument(
+        "--loss-formula", metavar="F",
+        help='your own per-example loss, e.g. "sum_other(max(0, s[j] - s[y] + delta)**2)" or "log(1 + exp(u)) - y*u"',
+    )
+    parser.add_argument("--kind", choices=("classifier", "regression"), default="classifier",
+                        help="with --loss-formula: a loss of the scores s (default) or of a prediction u")
+    parser.add_argument("--param", metavar="NAME=VALUE", action="append", default=[],
+                        help="with --loss-formula: a parameter's default value (repeat for each)")
+
+
+def formula_loss(arguments):
+    """The loss of ``--loss-formula``, compiled and registered as ``formula``; UsageError for bad input."""
+    from symgrad.codegen.user_losses import define_loss
+    from symgrad.symbolic.expressions import ExpressionError
+    from symgrad.symbolic.time_budget import TimeBudgetExceeded
+
+    parameters = {}
+    for assignment in arguments.param:
+        name, equals, value = assignment.partition("=")
+        try:
+            parameters[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"param: expected NAME=VALUE with a number, got {assignment!r}") from None
+        if not equals:
+            raise UsageError(f"param: expected NAME=VALUE, got {assignment!r}")
+    try:
+        return define_loss("formula", arguments.loss_formula, kind=arguments.kind, parameters=parameters)
+    except (ExpressionError, ValueError, TypeError, TimeBudgetExceeded) as error:
+        raise UsageError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,11 +32,12 @@ from symgrad.runtime.generated import declared_loss_names, module_from_text
 from symgrad.runtime.losses import CompiledLoss
 from symgrad.symbolic import registry
 from symgrad.symbolic.linear_model_loss import LinearModelLoss, LossParameter
+from symgrad.symbolic.loss_formulas import parse_loss_formula
 
 
 def define_loss(
     name: str,
-    per_example: sp.Expr,
+    per_example: sp.Expr | str,
     *,
     kind: str = "classifier",
     parameters: Mapping[str, float] | Sequence[LossParameter] = (),
@@ -51,7 +52,9 @@ def define_loss(
 
     Args:
         name: how the loss is known (a Python identifier, not a built-in loss's name); defining it again replaces it.
-        per_example: L_i in index notation (classifier) or in ``prediction`` and ``target`` (regression).
+        per_example: L_i in index notation (classifier) or in ``prediction`` and ``target`` (regression), or a
+            formula string in the notation of :mod:`symgrad.symbolic.loss_formulas` (``"sum_other(max(0, s[j] - s[y]
+            + delta)**2)"``, ``"log(1 + exp(u)) - y*u"``), whose parameters must all be given defaults.
         kind: ``"classifier"`` (W (C, D), integer labels y (N,)) or ``"regression"`` (w (D,), real targets t (N,)).
         parameters: ``{"delta": 1.0}`` (name -> default, any real value accepted) or a sequence of
             :class:`~symgrad.symbolic.linear_model_loss.LossParameter` (with ranges).
@@ -75,6 +78,14 @@ def define_loss(
         raise ValueError(f"name: expected a Python identifier, got {name!r}")
     if name in declared_loss_names():
         raise ValueError(f"name: {name!r} is a built-in loss; choose another name")
+    if isinstance(per_example, str):
+        title = title or per_example
+        per_example, names = parse_loss_formula(per_example, kind, "per_example")
+        given = {p.name for p in parameters} if not isinstance(parameters, Mapping) else set(parameters)
+        missing = [name for name in names if name not in given]
+        if missing:
+            example = ", ".join(f"{name!r}: 1.0" for name in missing)
+            raise ValueError(f"parameters: the formula's parameters {missing} need defaults, e.g. {{{example}}}")
     if not isinstance(per_example, sp.Expr):
         raise TypeError(f"per_example: expected a SymPy expression in index notation, got {type(per_example).__name__}")
     declared_parameters = _parameters(parameters, per_example)

@@ -157,7 +157,7 @@ def normalise(text, argument: str = "expression", max_length: int = MAX_LENGTH) 
     return source
 
 
-def parse_expression(text, argument: str = "expression") -> sp.Expr:
+def parse_expression(text, argument: str = "expression", extra_functions=None) -> sp.Expr:
     """Read a formula such as ``"w1**2 + 3*w1*w2"`` into a SymPy expression (see the module docstring).
 
     Every name but ``pi`` and ``E`` becomes a Symbol declared ``real=True``.
@@ -165,6 +165,8 @@ def parse_expression(text, argument: str = "expression") -> sp.Expr:
     Args:
         text: the formula.
         argument: the argument's name, which every error message starts with (``expression``, ``expected``).
+        extra_functions: more functions this formula may call, name -> (SymPy function, number of arguments)
+            (a notation such as :mod:`symgrad.symbolic.loss_formulas`' ``sum_j``).
 
     Raises:
         TypeError: ``text`` is not a string.
@@ -178,15 +180,19 @@ def parse_expression(text, argument: str = "expression") -> sp.Expr:
     except (RecursionError, MemoryError):
         message = f"{argument}: nested too deeply for Python's parser; the limit is {MAX_NESTING}"
         raise ExpressionError(message) from None
-    _check_allowed(tree, argument)
+    functions = {name: function for name, function in ALLOWED_FUNCTIONS.items()}
+    counts = dict(ARGUMENT_COUNTS)
+    for name, (function, count) in (extra_functions or {}).items():
+        functions[name], counts[name] = function, (count, count)
+    _check_allowed(tree, argument, functions, counts)
     _check_limits(tree, source, argument)
     try:
-        return call_within(FORMULA_TIME_BUDGET, _translate, tree, source, argument)
+        return call_within(FORMULA_TIME_BUDGET, _translate, tree, source, argument, functions)
     except TimeBudgetExceeded:
         raise ExpressionError(f"{argument}: SymPy took longer than {FORMULA_TIME_BUDGET:g} s to build it") from None
 
 
-def _check_allowed(tree: ast.Expression, argument: str) -> None:
+def _check_allowed(tree: ast.Expression, argument: str, functions: dict, counts: dict) -> None:
     """Every node on the allow-list, every call of an allowed function with a valid number of arguments,
     every name a variable name or a constant."""
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
@@ -196,22 +202,20 @@ def _check_allowed(tree: ast.Expression, argument: str) -> None:
         if isinstance(node, ast.Constant) and (type(node.value) not in (int, float)):
             raise ExpressionError(f"{argument}: only real numbers may appear as constants, got {node.value!r}")
         if isinstance(node, ast.Call):
-            _check_call(node, argument)
+            _check_call(node, argument, functions, counts)
         if isinstance(node, ast.Name) and id(node) not in called:
-            _check_variable_name(node.id, argument)
+            _check_variable_name(node.id, argument, functions)
 
 
-def _check_call(node: ast.Call, argument: str) -> None:
+def _check_call(node: ast.Call, argument: str, functions: dict, counts: dict) -> None:
     if not isinstance(node.func, ast.Name):
         raise ExpressionError(f"{argument}: only a function's name can be called, as in exp(w), not an expression")
-    if node.func.id not in ALLOWED_FUNCTIONS:
+    if node.func.id not in functions:
         name = node.func.id
-        raise ExpressionError(
-            f"{argument}: unknown function {name!r}; allowed: {', '.join(sorted(ALLOWED_FUNCTIONS))}"
-        )
+        raise ExpressionError(f"{argument}: unknown function {name!r}; allowed: {', '.join(sorted(functions))}")
     if node.keywords:
         raise ExpressionError(f"{argument}: keyword arguments are not allowed (in a call of {node.func.id})")
-    fewest, most = ARGUMENT_COUNTS[node.func.id]
+    fewest, most = counts[node.func.id]
     if len(node.args) < fewest or (most is not None and len(node.args) > most):
         takes = {(1, 1): "exactly 1 argument", (1, 2): "1 or 2 arguments"}.get(
             (fewest, most), f"at least {fewest} arguments"
@@ -219,11 +223,11 @@ def _check_call(node: ast.Call, argument: str) -> None:
         raise ExpressionError(f"{argument}: {node.func.id} takes {takes}, got {len(node.args)}")
 
 
-def _check_variable_name(name: str, argument: str) -> None:
+def _check_variable_name(name: str, argument: str, functions=ALLOWED_FUNCTIONS) -> None:
     """A name standing for a value: a constant, or a variable name that is not a function's or reserved."""
     if name in CONSTANTS:
         return
-    if name in ALLOWED_FUNCTIONS:
+    if name in functions:
         raise ExpressionError(f"{argument}: {name!r} is a function; call it, as in {name}(w)")
     if not _NAME.match(name):
         raise ExpressionError(f"{argument}: {name!r} is not a variable name (a letter, then letters, digits, _)")
@@ -386,18 +390,20 @@ def _approximate_call(name: str, operands) -> complex:
         return complex(max(reals) if name.lower() == "max" else min(reals))
     if name == "sign":
         return complex((reals[0] > 0) - (reals[0] < 0))
+    if name != "Heaviside":
+        return nan  # a notation's function (sum_j, ...): left to SymPy
     value_at_0 = reals[1] if len(reals) == 2 else 0.5
-    return complex(1.0 if reals[0] > 0 else 0.0 if reals[0] < 0 else value_at_0)  # Heaviside
+    return complex(1.0 if reals[0] > 0 else 0.0 if reals[0] < 0 else value_at_0)
 
 
-def _translate(tree: ast.Expression, source: str, argument: str) -> sp.Expr:
+def _translate(tree: ast.Expression, source: str, argument: str, functions: dict) -> sp.Expr:
     """The SymPy expression of a checked tree, built bottom-up with SymPy's constructors."""
     built = {}
     for node in _bottom_up(tree):
         children = _children(node)
         operands = [built[id(child)] for child, _ in children]
         try:
-            built[id(node)] = _build(node, children, operands)
+            built[id(node)] = _build(node, children, operands, functions)
         except (ValueError, TypeError, ArithmeticError) as error:
             text = ast.get_source_segment(source, node) or source
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -426,7 +432,7 @@ def _is_real_number(number: sp.Expr) -> bool:
     return sp.im(number.evalf(15)) == 0
 
 
-def _build(node, children, operands) -> sp.Expr:
+def _build(node, children, operands, functions: dict) -> sp.Expr:
     if isinstance(node, ast.Expression):
         return operands[0]
     if isinstance(node, ast.Constant):
@@ -441,7 +447,7 @@ def _build(node, children, operands) -> sp.Expr:
         return sp.Add(*(-x if inverted else x for (_, inverted), x in zip(children, operands, strict=True)))
     if isinstance(node, ast.BinOp):
         return sp.Mul(*(sp.Pow(x, -1) if inverted else x for (_, inverted), x in zip(children, operands, strict=True)))
-    return ALLOWED_FUNCTIONS[node.func.id](*operands)
+    return functions[node.func.id](*operands)
 
 
 def split_top_level(text: str) -> list[str]:
