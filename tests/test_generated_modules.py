@@ -28,7 +28,10 @@ def test_no_shipped_module_is_left_without_a_declaration(backend):
 
 
 def test_the_declared_losses_are_the_compiled_ones():
-    assert set(generated.declared_loss_names()) == {loss.name for loss in all_losses()} == set(loss_names())
+    # Losses defined at run time by other tests may be registered too: the declared ones are all there.
+    declared = set(generated.declared_loss_names())
+    assert declared <= {loss.name for loss in all_losses()} and declared <= set(loss_names())
+    assert all(generated.generated_path(name, backend).is_file() for name in declared for backend in generated.BACKENDS)
 
 
 def test_every_compiled_loss_runs_without_importing_sympy():

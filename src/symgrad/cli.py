@@ -21,12 +21,12 @@ class UsageError(Exception):
 
 
 def command_list(arguments) -> int:
-    import symgrad
+    from symgrad.symbolic.registry import derivation_titles
 
-    derivations = symgrad.all_derivations()
-    width = max(len(d.name) for d in derivations)
-    for derivation in derivations:
-        print(f"{derivation.name:<{width}}  {derivation.title}")
+    titles = derivation_titles()
+    width = max(len(name) for name, _ in titles)
+    for name, title in titles:
+        print(f"{name:<{width}}  {title}")
     return EXIT_OK
 
 

@@ -212,6 +212,12 @@ class LinearModelLoss:
             "kinks": kinks,
         }
 
+    def derivation_title(self, number_of_classes: int = 3) -> str:
+        """The title of :meth:`derivation`."""
+        if self.kind == "regression":
+            return self.title
+        return f"{self.title}  (written out for C = {number_of_classes} at the label y = 0)"
+
     def derivation(self, number_of_classes: int = 3) -> Derivation:
         """The loss written out for ``number_of_classes`` scores s0, s1, ... at the label y = 0 (a regression loss:
         the prediction u and a target y), as a :class:`Derivation` named after the loss, for ``symgrad derive``,
@@ -219,13 +225,12 @@ class LinearModelLoss:
         if self.kind == "regression":
             scores, labels = score_symbols(1)
             rename = {scores[0]: prediction, labels[0]: target}
-            count, label, title = 1, None, self.title
+            count, label = 1, None
             variables, parameters = (prediction,), (target, *(p.symbol for p in self.parameters))
             defaults = {target.name: 0.0}
         else:
             scores, _ = score_symbols(number_of_classes)
             rename, count, label = {}, number_of_classes, 0
-            title = f"{self.title}  (written out for C = {count} at the label y = 0)"
             variables, parameters, defaults = scores, tuple(p.symbol for p in self.parameters), {}
         defaults.update({p.symbol.name: p.default for p in self.parameters})
         lecture = None
@@ -234,7 +239,7 @@ class LinearModelLoss:
         derived = tuple(written_out(self.score_gradient, count, at, label).xreplace(rename) for at in range(count))
         return Derivation(
             name=self.name,
-            title=title,
+            title=self.derivation_title(number_of_classes),
             objective=written_out(self.per_example, count, label=label).xreplace(rename),
             variables=variables,
             lecture_gradient=lecture,

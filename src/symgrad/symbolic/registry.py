@@ -15,7 +15,8 @@ import sys
 from symgrad.symbolic.derivation import Derivation
 from symgrad.symbolic.linear_model_loss import LinearModelLoss
 
-_DERIVATIONS: dict[str, Derivation] = {}
+_DERIVATIONS: dict[str, Derivation | LinearModelLoss] = {}
+"""Name -> derivation; a compiled loss's derivation is written out when it is first asked for (it takes ~0.5 s)."""
 _REGISTERING_MODULES: dict[str, str] = {}
 _LOSSES: dict[str, LinearModelLoss] = {}
 _BUILTIN_PACKAGES = ("symgrad.symbolic.objectives", "symgrad.symbolic.losses")
@@ -28,8 +29,8 @@ def register(derivation: Derivation) -> Derivation:
     return _register(derivation, sys._getframe(1).f_globals.get("__name__", ""))
 
 
-def _register(derivation: Derivation, module: str) -> Derivation:
-    if not isinstance(derivation, Derivation):
+def _register(derivation: Derivation | LinearModelLoss, module: str) -> Derivation | LinearModelLoss:
+    if not isinstance(derivation, (Derivation, LinearModelLoss)):
         raise TypeError(f"derivation: expected a symgrad.Derivation, got {type(derivation).__name__}")
     if derivation.name in _DERIVATIONS:
         raise ValueError(f"derivation: the name {derivation.name!r} is already registered")
@@ -49,7 +50,7 @@ def register_loss(loss: LinearModelLoss, module: str = "", *, replace: bool = Fa
         del _LOSSES[loss.name], _DERIVATIONS[loss.name], _REGISTERING_MODULES[loss.name]
     if loss.name in _LOSSES or loss.name in _DERIVATIONS:
         raise ValueError(f"loss: the name {loss.name!r} is already registered")
-    _register(loss.derivation(), module or sys._getframe(1).f_globals.get("__name__", ""))
+    _register(loss, module or sys._getframe(1).f_globals.get("__name__", ""))
     _LOSSES[loss.name] = loss
     return loss
 
@@ -75,11 +76,17 @@ def get_derivation(name: str) -> Derivation:
     _load_builtins()
     if not isinstance(name, str):
         raise TypeError(f"name: expected a derivation name (str), got {type(name).__name__}")
-    try:
-        return _DERIVATIONS[name]
-    except KeyError:
+    if name not in _DERIVATIONS:
         known = ", ".join(sorted(_DERIVATIONS))
-        raise ValueError(f"name: no derivation called {name!r}; registered: {known}") from None
+        raise ValueError(f"name: no derivation called {name!r}; registered: {known}")
+    return _written_out(name)
+
+
+def _written_out(name: str) -> Derivation:
+    """The derivation called ``name``, a compiled loss's written out now if this is the first time."""
+    if isinstance(_DERIVATIONS[name], LinearModelLoss):
+        _DERIVATIONS[name] = _DERIVATIONS[name].derivation()
+    return _DERIVATIONS[name]
 
 
 def all_derivations() -> tuple[Derivation, ...]:
@@ -87,15 +94,27 @@ def all_derivations() -> tuple[Derivation, ...]:
     in registration order within a module, then the user's in registration order. The order does not depend
     on which module happened to be imported first."""
     _load_builtins()
-    position = {name: index for index, name in enumerate(_DERIVATIONS)}
 
-    def order(name: str):
-        module = _REGISTERING_MODULES[name]
-        package = next((p for p, prefix in enumerate(_BUILTIN_PACKAGES) if module.startswith(prefix + ".")), None)
-        builtin = package is not None
-        return (not builtin, package or 0, module if builtin else "", position[name])
+    return tuple(_written_out(name) for name in sorted(_DERIVATIONS, key=_order))
 
-    return tuple(_DERIVATIONS[name] for name in sorted(_DERIVATIONS, key=order))
+
+def derivation_titles() -> tuple[tuple[str, str], ...]:
+    """(name, title) of every registered derivation, in the order of :func:`all_derivations`, without writing out
+    the compiled losses' derivations."""
+    _load_builtins()
+    entries = {name: _DERIVATIONS[name] for name in sorted(_DERIVATIONS, key=_order)}
+    return tuple(
+        (name, entry.derivation_title() if isinstance(entry, LinearModelLoss) else entry.title)
+        for name, entry in entries.items()
+    )
+
+
+def _order(name: str):
+    """Sort key: built-in first (objectives, then losses), by module, then registration order."""
+    module = _REGISTERING_MODULES[name]
+    package = next((p for p, prefix in enumerate(_BUILTIN_PACKAGES) if module.startswith(prefix + ".")), None)
+    builtin = package is not None
+    return (not builtin, package or 0, module if builtin else "", list(_DERIVATIONS).index(name))
 
 
 def get_loss(name: str) -> LinearModelLoss:

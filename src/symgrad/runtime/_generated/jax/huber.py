@@ -10,7 +10,7 @@ LOSS = {'name': 'huber',
  'convex': True,
  'source': 'Huber (1964), robust regression',
  'target_range': None}
-SOURCE_DIGEST = '85ad4092c3310eae'
+SOURCE_DIGEST = '94b7973a1a099d7f'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import jax.numpy
 
-SOURCE_DIGEST = '789015c59d3c7c52'
+SOURCE_DIGEST = '169d5c99e322251e'
 
 
 def scores(W, X):

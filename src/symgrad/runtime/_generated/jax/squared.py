@@ -10,7 +10,7 @@ LOSS = {'name': 'squared',
  'convex': True,
  'source': 'Lecture 04, eq. 8-12',
  'target_range': None}
-SOURCE_DIGEST = '6efd7451e7893e7a'
+SOURCE_DIGEST = 'ba994c970b029daf'
 
 
 def loss_and_score_gradient(S, T):

@@ -10,7 +10,7 @@ LOSS = {'name': 'logistic',
  'convex': True,
  'source': 'Lecture 3 slides, the logistic loss -log sigma(w^T x)',
  'target_range': (0.0, 1.0)}
-SOURCE_DIGEST = 'b60cd3b614d1c1ea'
+SOURCE_DIGEST = 'bdfa3efa05498e4a'
 
 
 def loss_and_score_gradient(S, T):
