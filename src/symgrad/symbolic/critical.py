@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from symgrad.symbolic.derivation import Derivation
+
 
 @dataclass(frozen=True)
 class CriticalPoint:
@@ -39,7 +41,7 @@ def classify(eigenvalues) -> str:
     return "inconclusive"
 
 
-def critical_points(derivation) -> list[CriticalPoint]:
+def critical_points(derivation: Derivation) -> list[CriticalPoint]:
     """Every real critical point of ``derivation.objective``, classified by its Hessian.
 
     The derivation must have no parameters (the point must be a number, not a formula).
