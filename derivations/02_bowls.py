@@ -1,4 +1,4 @@
-"""The lecture's bowls (Lecture 04, sections 6.1, 6.2): w^2 and w1^2 + w2^2, and a saddle for contrast.
+"""The lecture's bowls (Lecture 4, sections 6.1, 6.2): w^2 and w1^2 + w2^2, and a saddle for contrast.
 
 Gradient descent on w^2 from w0 = 3 with alpha = 0.1 multiplies w by 1 - 2 alpha = 0.8 each step:
 after K = 10 steps, w = 3 * 0.8^10 = 0.3221...
@@ -15,7 +15,7 @@ for name in ("bowl_1d", "bowl_2d", "saddle"):
     derivation = symgrad.get_derivation(name)
     print(derivation.pretty())
     for point in symgrad.critical_points(derivation):
-        print(f"critical point {point.point}: Hessian eigenvalues {point.hessian_eigenvalues} -> {point.kind}")
+        print(f"critical point {point}")
     print()
 
 bowl_1d = compile_derivation(symgrad.get_derivation("bowl_1d"))
@@ -45,7 +45,8 @@ for k in (0, 1, 2, 3, 5, 10, 20, 30):
 
 search = symgrad.LineSearch(bowl_2d.value, step_sizes=(0.01, 0.1, 0.3, 0.5, 1.0))
 result_search = symgrad.gradient_descent(bowl_2d.gradient, [3.0, -4.0], search, 3)
-print(f"\nLine search over {search.step_sizes}: steps taken {result_search.learning_rates}, w = {result_search.w}")
+print(f"\nLine search over the step sizes {', '.join(f'{a:g}' for a in search.step_sizes)}:")
+print(f"  steps taken {result_search.learning_rates}, w = {result_search.w}")
 
 try:
     from matplotlib.figure import Figure

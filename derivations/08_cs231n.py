@@ -176,13 +176,15 @@ try:
 except ImportError:
     print("\nmatplotlib is not installed (pip install 'symgrad[plot]'): no figure")
 else:
-    figure = Figure(figsize=(8, 4.5), layout="constrained")
+    figure = Figure(figsize=(9, 4.5), layout="constrained")
     axes = figure.add_subplot()
-    axes.plot(svm_loss_history, linewidth=0.8, label="LinearSVM (lr 1e-1, reg 1e-3)")
-    axes.plot(softmax_loss_history, linewidth=0.8, linestyle="--", label="Softmax (best on validation)")
+    axes.plot(svm_loss_history, linewidth=0.8, label="LinearSVM: multiclass SVM\n(lr 1e-1, reg 1e-3)")
+    axes.plot(softmax_loss_history, linewidth=0.8, linestyle="--",
+              label="Softmax: cross-entropy\n(best on validation)")
     axes.set(xlabel="Iteration number", yscale="log",
              ylabel="Loss value: data loss + regularization\n(on each step's batch of 200)",
-             title="symgrad.cs231n: SGD with replacement, batch 200, on the digits (8x8, D = 65)")
+             title="symgrad.cs231n: multiclass SVM and softmax, SGD (batch 200 drawn with replacement)\n"
+                   "scikit-learn's digits (8x8, D = 65), training split")
     axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     output = Path("figures") / "cs231n_loss_history.png"
     output.parent.mkdir(exist_ok=True)

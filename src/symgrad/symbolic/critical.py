@@ -23,9 +23,14 @@ class CriticalPoint:
         kind: "minimum", "maximum", "saddle" or "inconclusive".
     """
 
-    point: dict
-    hessian_eigenvalues: tuple
+    point: dict[sp.Symbol, sp.Expr]
+    hessian_eigenvalues: tuple[sp.Expr, ...]
     kind: str
+
+    def __str__(self) -> str:
+        """``w1 = 0, w2 = 0: Hessian eigenvalues 2, -2 -> saddle``."""
+        where = ", ".join(f"{variable} = {value}" for variable, value in self.point.items())
+        return f"{where}: Hessian eigenvalues {', '.join(map(str, self.hessian_eigenvalues))} -> {self.kind}"
 
 
 def classify(eigenvalues) -> str:

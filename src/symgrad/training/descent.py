@@ -1,4 +1,4 @@
-"""Gradient descent as the lecture writes it (Lecture 04, section 6):
+"""Gradient descent as the lecture writes it (Lecture 4, section 6):
 
     w_{k+1} = w_k - alpha_k * grad L(w_k),    k = 0, 1, ..., K - 1
 

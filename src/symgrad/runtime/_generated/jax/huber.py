@@ -10,7 +10,7 @@ LOSS = {'name': 'huber',
  'convex': True,
  'source': 'Huber (1964), robust regression',
  'target_range': None}
-SOURCE_DIGEST = '85ad4092c3310eae'
+SOURCE_DIGEST = '65982de49d4a8774'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import jax.numpy
 
-SOURCE_DIGEST = '789015c59d3c7c52'
+SOURCE_DIGEST = '05183fe31fb55671'
 
 
 def scores(W, X):

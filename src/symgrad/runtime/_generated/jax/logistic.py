@@ -8,9 +8,9 @@ LOSS = {'name': 'logistic',
  'parameters': (),
  'kink_parameter': None,
  'convex': True,
- 'source': 'Lecture 3 slides, the logistic loss -log sigma(w^T x)',
+ 'source': 'Lecture 3, the logistic loss -log sigma(w^T x)',
  'target_range': (0.0, 1.0)}
-SOURCE_DIGEST = 'b60cd3b614d1c1ea'
+SOURCE_DIGEST = '9d2d72eef34e0a22'
 
 
 def loss_and_score_gradient(S, T):

@@ -10,7 +10,7 @@ LOSS = {'name': 'softmax',
  'convex': True,
  'source': 'Lecture 3, softmax classifier',
  'target_range': None}
-SOURCE_DIGEST = '17b434cfb3d635b0'
+SOURCE_DIGEST = '6f8a30a4b3f31d70'
 
 
 def loss_and_score_gradient(S, T):

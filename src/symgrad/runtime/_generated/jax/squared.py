@@ -8,9 +8,9 @@ LOSS = {'name': 'squared',
  'parameters': (),
  'kink_parameter': None,
  'convex': True,
- 'source': 'Lecture 04, eq. 8-12',
+ 'source': 'Lecture 4, eq. 8-12',
  'target_range': None}
-SOURCE_DIGEST = '6efd7451e7893e7a'
+SOURCE_DIGEST = '6845306e37096b76'
 
 
 def loss_and_score_gradient(S, T):

@@ -10,7 +10,7 @@ LOSS = {'name': 'squared_hinge',
  'convex': True,
  'source': "Weston and Watkins (1999), the L2-SVM; the lecture's hinge squared",
  'target_range': None}
-SOURCE_DIGEST = 'a8beaddf1add02f2'
+SOURCE_DIGEST = '7c48ffe4d9085bde'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -11,7 +11,7 @@ LOSS = {'name': 'svm',
  'convex': True,
  'source': 'Lecture 3, eq. 14-16',
  'target_range': None}
-SOURCE_DIGEST = '8c337354c14eebaa'
+SOURCE_DIGEST = 'b0527abecfc76d25'
 
 
 def loss_and_score_gradient(S, T, delta, kink_value):

@@ -10,7 +10,7 @@ LOSS = {'name': 'crammer_singer',
  'convex': True,
  'source': 'Crammer and Singer (2001), the multiclass SVM with one margin per example',
  'target_range': None}
-SOURCE_DIGEST = 'e28e01d919e4d5f6'
+SOURCE_DIGEST = '4128f5c227ff8d15'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -10,7 +10,7 @@ LOSS = {'name': 'smoothed_softmax',
  'convex': True,
  'source': "Szegedy et al. (2016), label smoothing; the lecture's softmax loss at eps = 0",
  'target_range': None}
-SOURCE_DIGEST = '39d5c8acf1929dc0'
+SOURCE_DIGEST = 'd6fecdc973156c98'
 
 
 def loss_and_score_gradient(S, T, smoothing):
