@@ -181,7 +181,16 @@ def test_grad_check_sparse_judges_a_float32_gradient_at_float32_tolerance(capsys
     _, grad = softmax_loss_vectorized(W32, X32, y, 0.1)
     report = grad_check_sparse(lambda w: softmax_loss_vectorized(w, X32, y, 0.1)[0], W32, grad, num_checks=5)
     assert report.ok
-    assert "float32 gradient" in capsys.readouterr().out
+    assert "float32 gradient" in " ".join(capsys.readouterr().out.split())     # the verdict, wrapped to the terminal
+
+
+def test_the_verdict_fits_the_terminal(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    W, X, y = problem(30, 6, 4)
+    grad_check_sparse(lambda w: svm_loss_vectorized(w, X, y, 0.1)[0], W, svm_loss_vectorized(W, X, y, 0.1)[1], 2)
+    output = capsys.readouterr().out
+    verdict = output[output.index("symgrad: "):].splitlines()      # the assignment's own lines keep its format
+    assert len(verdict) > 3 and max(len(line) for line in verdict) <= 60
 
 
 def test_the_checks_refuse_an_x_they_cannot_perturb_in_place():

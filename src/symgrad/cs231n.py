@@ -28,6 +28,8 @@ assignment's formulas written out in NumPy).
 from __future__ import annotations
 
 import random
+import shutil
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import import_module
@@ -266,7 +268,10 @@ def grad_check_sparse(f: Callable[[np.ndarray], Any], x: np.ndarray, analytic_gr
             error = assignment_relative_error(numerical, claimed)
             print(f"numerical: {numerical:f} analytic: {claimed:f}, relative error: {error:e}")
         report = check_gradient(at, analytic, original, mode="sparse", samples=checks, seed=random.randrange(2**32))
-    print("symgrad: " + str(report).replace("\n", "\n  "))
+    width = shutil.get_terminal_size().columns
+    verdict = ("symgrad: " + str(report).replace("\n", "\n  ")).splitlines()
+    print("\n".join(textwrap.fill(line, width, subsequent_indent=" " * (len(line) - len(line.lstrip()) + 4))
+                    for line in verdict))
     return report
 
 
