@@ -53,14 +53,15 @@ try:
 except ImportError:
     print("\nmatplotlib is not installed (pip install 'symgrad[plot]'): no figure")
 else:
-    figure = Figure(figsize=(5, 5))
+    figure = Figure(figsize=(6.5, 5), layout="constrained")
     axes = figure.add_subplot()
     grid = np.linspace(-5, 5, 201)
     w1_grid, w2_grid = np.meshgrid(grid, grid)
     axes.contour(w1_grid, w2_grid, bowl_2d.value(np.stack([w1_grid, w2_grid])), levels=15, cmap="coolwarm")
-    axes.plot(result_2d.path[:, 0], result_2d.path[:, 1], "o-", color="black", markersize=3, label="alpha = 0.1")
-    axes.set(xlabel="w1", ylabel="w2", title="Gradient descent on w1^2 + w2^2", aspect="equal")
-    axes.legend()
+    axes.plot(result_2d.path[:, 0], result_2d.path[:, 1], "o-", color="black", markersize=3, label="w_k, alpha = 0.1,\nfrom (3, -4)")
+    axes.set(xlabel="w1", ylabel="w2", aspect="equal",
+             title="Gradient descent on the bowl L(w1, w2) = w1^2 + w2^2\n(no data: the lecture's function), level sets of L")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize="small")
     output = Path("figures") / "bowl_2d_descent.png"
     output.parent.mkdir(exist_ok=True)
     figure.savefig(output, dpi=100)
