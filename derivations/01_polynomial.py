@@ -1,7 +1,10 @@
-"""The lecture's polynomial (Lecture 04, section 4.2): derive, prove, compile, check, descend.
+"""The lecture's polynomial (Lecture 4, section 4.2): derive, prove, compile, check, descend.
 
     f(x1, x2, x3) = x1^3 + 5 x1 x2 - 3 x2 x3^2,   grad f = < 3 x1^2 + 5 x2, 5 x1 - 3 x3^2, -6 x2 x3 >
 """
+
+import shutil
+import textwrap
 
 import numpy as np
 import sympy as sp
@@ -9,10 +12,12 @@ import sympy as sp
 import symgrad
 from symgrad.codegen.compile import compile_derivation
 
+WIDTH = shutil.get_terminal_size().columns
 polynomial = symgrad.get_derivation("polynomial")
 print(polynomial.pretty())
 print()
-print("LaTeX of the derived gradient:", sp.latex(sp.Matrix(polynomial.gradient)))
+print("LaTeX of the derived gradient:")
+print(textwrap.fill(sp.latex(sp.Matrix(polynomial.gradient)), WIDTH, initial_indent="  ", subsequent_indent="  "))
 print("verify() ->", polynomial.verify())
 
 compiled = compile_derivation(polynomial)
@@ -34,11 +39,12 @@ print()
 print(directional.pretty())
 u = np.array([1.0, -1.0, 0.5]) / np.linalg.norm([1.0, -1.0, 0.5])
 slope = compile_derivation(directional).gradient(0.0, x1=x[0], x2=x[1], x3=x[2], u1=u[0], u2=u[1], u3=u[2])
-print(f"along u = {np.round(u, 4)} at x: d/dt f(x + t u) at t = 0 is {slope:.6f}; u . grad f = {u @ compiled.gradient(x):.6f}")
+print(f"along u = {np.round(u, 4)} at x:")
+print(f"  d/dt f(x + t u) at t = 0 is {slope:.6f}; u . grad f = {u @ compiled.gradient(x):.6f}")
 
 print("\nCritical points (grad f = 0), classified by the Hessian:")
 for point in symgrad.critical_points(polynomial):
-    print(f"  {point.point}: Hessian eigenvalues {point.hessian_eigenvalues} -> {point.kind}")
+    print(f"  {point}")
 
 print("\nThe polynomial is unbounded below (it is cubic in x1): gradient descent lowers f while it runs.")
 result = symgrad.gradient_descent(compiled.gradient, [1.0, 2.0, 3.0], 0.01, 5)

@@ -1,4 +1,4 @@
-"""Lecture 04, eq. 8-12: the squared loss of a line, derived and proved, then fitted by gradient descent."""
+"""Lecture 4, eq. 8-12: the squared loss of a line, derived and proved, then fitted by gradient descent."""
 
 import numpy as np
 

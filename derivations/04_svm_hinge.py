@@ -1,20 +1,28 @@
 """Lecture 3, eq. 14-16: the multiclass SVM loss, its Heaviside gradient proved equal to the lecture's,
 the lecture's worked numbers through the generated code, and a linear SVM trained on the digits."""
 
+import shutil
+import textwrap
+
 import numpy as np
+import sympy as sp
 
 from symgrad import accuracy, get_derivation, gradient_descent, load_digits_dataset, svm_loss_and_grad
 from symgrad.runtime.catalog import compiled_loss
 from symgrad.symbolic.objectives import svm_hinge
 from symgrad.symbolic.registry import get_loss
 
+WIDTH = shutil.get_terminal_size().columns
+
 print(get_derivation("svm").pretty())
 print()
 print("weights W (3, 2) and features x (2,) all symbolic, eq. 15 and 16 proved:", svm_hinge.svm_hinge.verify())
 print("eq. 15 and 16 in index form, symbolic C and D:", svm_hinge.prove_index_form())
 declaration = get_loss("svm")
-print("compiled loss `svm`, L_i in index notation:", declaration.per_example)
-print("  dL/ds[k] derived for symbolic C:", declaration.score_gradient)
+print("compiled loss `svm`, L_i in index notation:")
+print(sp.pretty(declaration.per_example, num_columns=WIDTH))
+print("  dL/ds[k] derived for symbolic C:")
+print(sp.pretty(declaration.score_gradient, num_columns=WIDTH))
 print("  equal to the lecture's, written out for C = 2, 3, 4 at every label:", declaration.verify())
 print()
 
@@ -28,8 +36,11 @@ print("symgrad: losses", np.round(losses, 6), "mean", round(losses.mean(), 4))
 print("car image with W doubled:", svm_per_example(2 * scores[:, [1]], onehot[:, [1]], 1.0, 0.0)[0][0])
 print("loss at W = 0 for C = 10:", svm_loss_and_grad(np.zeros((10, 5)), np.ones((4, 5)), np.arange(4))[0])
 print()
-print("generated per-example code, every class and example at once (S, T: (C, N)), any C:")
-print(compiled_loss("svm").generated_source)
+print("generated per-example code, every class and example at once")
+print("(S, T: (C, N)), any C:")
+for line in compiled_loss("svm").generated_source.splitlines():  # long lines broken inside their brackets
+    print(textwrap.fill(line, WIDTH, subsequent_indent=" " * 8, break_long_words=False, break_on_hyphens=False)
+          if line.strip() else line)
 
 digits = load_digits_dataset(rng=0)  # pixels / 16, training mean subtracted, bias column: D = 65
 run = gradient_descent(

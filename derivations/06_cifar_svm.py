@@ -79,6 +79,7 @@ print(f"W is (C, D) = {(data.num_classes, data.num_features)}; scores X @ W.T ar
 
 # ---------------------------------------------------------------------------------------------- strategies
 LOSSES = {"svm": svm_loss_and_grad, "softmax": softmax_loss_and_grad}
+LOSS_TITLES = {"svm": "multiclass SVM", "softmax": "softmax cross-entropy"}
 STRATEGIES = {
     "random search": lambda loss: random_search(loss, search_X, search_y, rng=rng, **search),
     "random local search": lambda loss: random_local_search(loss, search_X, search_y, rng=rng, **local),
@@ -191,7 +192,8 @@ figures.append(plot_slice_1d(
     alphas,
     {"one example": loss_slice_1d(svm_loss_and_grad, W_random, W1, alphas, *one),
      "100 examples": loss_slice_1d(svm_loss_and_grad, W_random, W1, alphas, *hundred)},
-    title=f"SVM loss along W + a W1 (random W, W1)\n{name}",
+    loss="multiclass SVM",
+    data=f"{name}; W random (0.001 N(0, 1))",
 ))
 grid = np.linspace(-1, 1, 81)
 figures.append(plot_slice_2d(
@@ -200,17 +202,22 @@ figures.append(plot_slice_2d(
     grid,
     {"one example": loss_slice_2d(svm_loss_and_grad, W_random, W1, W2, grid, grid, *one),
      "100 examples": loss_slice_2d(svm_loss_and_grad, W_random, W1, W2, grid, grid, *hundred)},
-    title=f"SVM loss on W + a W1 + b W2, random W, W1, W2 (blue low, red high)\n{name}",
+    loss="multiclass SVM",
+    data=f"{name}; W random (0.001 N(0, 1))",
 ))
 examples = [int(np.flatnonzero(data.y_train == c)[0]) for c in range(3)]
 demo = hinge_demo(
     svm_loss_and_grad, W_random[:3], W1[:3], data.X_train[examples], data.y_train[examples], np.linspace(-2, 2, 401)
 )
-figures.append(plot_hinge_demo(args.figures / "hinge_demo.png", demo))
-figures.append(plot_step_sizes(args.figures / "step_sizes.png", sweep))
+figures.append(plot_hinge_demo(args.figures / "hinge_demo.png", demo, data=f"{name}: one example of each of classes 0, 1, 2"))
+figures.append(plot_step_sizes(args.figures / "step_sizes.png", sweep, loss="multiclass SVM",
+                               data=f"{name}, training split; W random (0.001 N(0, 1))"))
 for loss_name in LOSSES:
     histories = [results[loss_name, strategy] for strategy in STRATEGIES]
-    figures.append(plot_loss_curves(args.figures / f"loss_curves_{loss_name}.png", histories))
+    figures.append(plot_loss_curves(
+        args.figures / f"loss_curves_{loss_name}.png", histories, loss=LOSS_TITLES[loss_name],
+        data=f"{name}, training split (searches: {search_X.shape[0]} examples)", descent_reg=reg,
+    ))
 print(f"\nwrote {len(figures)} figures to {args.figures}/: {', '.join(path.name for path in figures)}")
 
 # ------------------------------------------------------------------------------------------------- verdict

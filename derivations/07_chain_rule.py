@@ -1,9 +1,11 @@
-"""The chain rule made visible (Lecture 3 slides): the logistic loss as a composition, differentiated directly and
+"""The chain rule made visible (Lecture 3): the logistic loss as a composition, differentiated directly and
 as the product of its local derivatives, proved equal; then the compiled loss ``logistic`` at |z| = 800.
 
     u = w^T x,    p = sigma(u) = 1 / (1 + e^{-u}),    L = -log p
     dL/dw = dL/dp * dp/du * du/dw = (-1/p) * p (1 - p) * x = -(1 - sigma(u)) x
 """
+
+import shutil
 
 import numpy as np
 import sympy as sp
@@ -12,7 +14,7 @@ import symgrad
 from symgrad.symbolic.derivation import is_identically_zero
 from symgrad.symbolic.objectives import logistic
 
-WIDTH = 100
+WIDTH = shutil.get_terminal_size().columns
 w, x, u, p = logistic.weights, logistic.features, logistic.activation, logistic.probability
 
 
@@ -42,7 +44,8 @@ print("  product == direct derivative (proved):", logistic.prove_chain_rule())
 print("  == the lecture's -(1 - sigma(w^T x)) x (proved):", composition.verify())
 print()
 
-print("The compiled loss `logistic` (binary, t in {0, 1}): L_i = log(1 + e^z) - t z, z = w^T x")
+print("The compiled loss `logistic` (binary, t in {0, 1}):")
+print("  L_i = log(1 + e^z) - t z, z = w^T x")
 declaration = symgrad.get_derivation("logistic")
 print("  derived dL/du proved equal to sigma(u) - t:", declaration.verify())
 X, t = np.array([[1.0, -2.0]]), np.array([1.0])

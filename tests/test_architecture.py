@@ -21,6 +21,7 @@ LAYERS = (
     "symgrad.training",
     "symgrad.backends",
     "symgrad.cli",
+    "symgrad.cs231n",
 )
 """Bottom to top: a module may import from its own layer and the layers below it."""
 

@@ -139,11 +139,12 @@ def test_figures_are_written_as_png_files(digits, point, tmp_path):
     slice_1d = loss_slice_1d(svm_loss_and_grad, W, W1, alphas, X[:10], y[:10])
     slice_2d = loss_slice_2d(svm_loss_and_grad, W, W1, W2, alphas, alphas, X, y)
     written = [
-        plot_slice_1d(tmp_path / "slice_1d.png", alphas, {"10 examples": slice_1d}),
-        plot_slice_2d(tmp_path / "nested" / "slice_2d.png", alphas, alphas, {"all": slice_2d}),
-        plot_hinge_demo(tmp_path / "hinge.png", demo),
-        plot_step_sizes(tmp_path / "steps.png", step_size_sweep(svm_loss_and_grad, W, X, y, DIGITS_STEP_SIZES)),
-        plot_loss_curves(tmp_path / "curves.png", histories),
+        plot_slice_1d(tmp_path / "slice_1d.png", alphas, {"10 examples": slice_1d}, loss="SVM", data="digits"),
+        plot_slice_2d(tmp_path / "nested" / "slice_2d.png", alphas, alphas, {"all": slice_2d}, loss="SVM", data="digits"),
+        plot_hinge_demo(tmp_path / "hinge.png", demo, data="digits"),
+        plot_step_sizes(tmp_path / "steps.png", step_size_sweep(svm_loss_and_grad, W, X, y, DIGITS_STEP_SIZES),
+                        loss="SVM", data="digits"),
+        plot_loss_curves(tmp_path / "curves.png", histories, loss="SVM", data="digits"),
     ]
     for path in written:
         assert path.parent.parent == tmp_path or path.parent == tmp_path
@@ -153,4 +154,4 @@ def test_figures_are_written_as_png_files(digits, point, tmp_path):
 def test_plotting_without_matplotlib_says_which_extra_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"symgrad\[plot\]"):
-        plot_slice_1d(tmp_path / "x.png", [0.0, 1.0], {"line": np.array([0.0, 1.0])})
+        plot_slice_1d(tmp_path / "x.png", [0.0, 1.0], {"line": np.array([0.0, 1.0])}, loss="SVM", data="none")

@@ -63,7 +63,8 @@ def test_derived_gradient_is_proved_equal_to_equations_15_and_16(derivation):
 def test_a_wrong_lecture_form_is_not_proved():
     scores, labels = score_symbols(3)
     lecture = svm_hinge.hinge_lecture_score_gradient(scores, labels)
-    missing_minus_sign = [lecture[0].subs(labels[0], -labels[0]), *lecture[1:]]
+    at_label_0 = {t: int(position == 0) for position, t in enumerate(labels)}
+    missing_minus_sign = [-lecture[0].subs(at_label_0), *(row.subs(at_label_0) for row in lecture[1:])]
     wrong = dataclasses.replace(get_derivation("svm"), name="wrong", lecture_gradient=missing_minus_sign)
     assert not wrong.verify()
 

@@ -10,6 +10,59 @@ losses, the checker or the training strategies. Every compiled loss ``NAME`` (``
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see through the lazy loader; tests/test_packaging.py keeps it in step
+    from symgrad.backends import loss_and_grad_function as loss_and_grad_function
+    from symgrad.codegen.compile import compile_derivation as compile_derivation
+    from symgrad.codegen.user_losses import define_loss as define_loss
+    from symgrad.runtime.catalog import loss_names as loss_names
+    from symgrad.runtime.dask_evaluation import read_npy_in_chunks as read_npy_in_chunks
+    from symgrad.runtime.losses import ClassifierLossFunction, RegressionLossFunction
+    from symgrad.symbolic.critical import critical_points as critical_points
+    from symgrad.symbolic.derivation import Derivation as Derivation
+    from symgrad.symbolic.expressions import derive as derive
+    from symgrad.symbolic.linear_model_loss import LossParameter as LossParameter
+    from symgrad.symbolic.registry import all_derivations as all_derivations
+    from symgrad.symbolic.registry import get_derivation as get_derivation
+    from symgrad.symbolic.registry import register as register
+    from symgrad.training.datasets import Dataset as Dataset
+    from symgrad.training.datasets import load_cifar10 as load_cifar10
+    from symgrad.training.datasets import load_digits_dataset as load_digits_dataset
+    from symgrad.training.descent import LineSearch as LineSearch
+    from symgrad.training.descent import gradient_descent as gradient_descent
+    from symgrad.training.landscape import hinge_demo as hinge_demo
+    from symgrad.training.landscape import loss_slice_1d as loss_slice_1d
+    from symgrad.training.landscape import loss_slice_2d as loss_slice_2d
+    from symgrad.training.landscape import step_size_sweep as step_size_sweep
+    from symgrad.training.strategies import TrainingHistory as TrainingHistory
+    from symgrad.training.strategies import accuracy as accuracy
+    from symgrad.training.strategies import full_batch_gradient_descent as full_batch_gradient_descent
+    from symgrad.training.strategies import minibatch_gradient_descent as minibatch_gradient_descent
+    from symgrad.training.strategies import predict as predict
+    from symgrad.training.strategies import random_local_search as random_local_search
+    from symgrad.training.strategies import random_search as random_search
+    from symgrad.training.strategies import stochastic_gradient_descent as stochastic_gradient_descent
+    from symgrad.verification.checker import TOLERANCES as TOLERANCES
+    from symgrad.verification.checker import GradientReport as GradientReport
+    from symgrad.verification.checker import assert_gradient as assert_gradient
+    from symgrad.verification.checker import check_gradient as check_gradient
+    from symgrad.verification.checker import check_subgradient as check_subgradient
+    from symgrad.verification.derivation_checks import check_derivation as check_derivation
+    from symgrad.verification.numerical import complex_step_gradient as complex_step_gradient
+    from symgrad.verification.numerical import numerical_gradient as numerical_gradient
+    from symgrad.verification.numerical import relative_error as relative_error
+    from symgrad.verification.taylor import check_taylor_remainder as check_taylor_remainder
+
+    __version__: str
+    crammer_singer_loss_and_grad: ClassifierLossFunction
+    huber_loss_and_grad: RegressionLossFunction
+    logistic_loss_and_grad: RegressionLossFunction
+    smoothed_softmax_loss_and_grad: ClassifierLossFunction
+    softmax_loss_and_grad: ClassifierLossFunction
+    squared_hinge_loss_and_grad: ClassifierLossFunction
+    squared_loss_and_grad: RegressionLossFunction
+    svm_loss_and_grad: ClassifierLossFunction
 
 _PUBLIC_NAMES = {
     # derivations (symbolic; import SymPy)
@@ -71,18 +124,20 @@ def _loss_function_names() -> list[str]:
 __all__ = sorted([*_PUBLIC_NAMES, *_loss_function_names(), "__version__"])
 
 
-def __getattr__(name: str):
-    if name in _PUBLIC_NAMES:
-        value = getattr(import_module(_PUBLIC_NAMES[name]), name)
-    elif name.endswith(LOSS_FUNCTION_SUFFIX) and name in _loss_function_names():
-        value = import_module("symgrad.runtime.catalog").loss_function(name[: -len(LOSS_FUNCTION_SUFFIX)])
-    elif name == "__version__":
-        value = import_module("importlib.metadata").version("symgrad")
-    else:
-        raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # hidden from type checkers, so that a misspelt name is an error there too
+
+    def __getattr__(name: str) -> Any:
+        if name in _PUBLIC_NAMES:
+            value = getattr(import_module(_PUBLIC_NAMES[name]), name)
+        elif name.endswith(LOSS_FUNCTION_SUFFIX) and name in _loss_function_names():
+            value = import_module("symgrad.runtime.catalog").loss_function(name[: -len(LOSS_FUNCTION_SUFFIX)])
+        elif name == "__version__":
+            value = import_module("importlib.metadata").version("symgrad")
+        else:
+            raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
+        globals()[name] = value
+        return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))

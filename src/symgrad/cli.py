@@ -367,14 +367,16 @@ def command_landscape(arguments) -> int:
             output / f"landscape_1d_{loss.loss.name}.png",
             alphas,
             {name: landscape.loss_slice_1d(loss, W, W1, alphas, X, y) for name, (X, y) in subsets.items()},
-            title=f"{loss.loss.name} loss along W + a W1 ({arguments.dataset})",
+            loss=loss.loss.name,
+            data=f"{arguments.dataset}; W random ({arguments.scale:g} N(0, 1))",
         ),
         plotting.plot_slice_2d(
             output / f"landscape_2d_{loss.loss.name}.png",
             grid,
             grid,
             {name: landscape.loss_slice_2d(loss, W, W1, W2, grid, grid, X, y) for name, (X, y) in subsets.items()},
-            title=f"{loss.loss.name} loss on W + a W1 + b W2 ({arguments.dataset}; blue low, red high)",
+            loss=loss.loss.name,
+            data=f"{arguments.dataset}; W random ({arguments.scale:g} N(0, 1))",
         ),
     ]
     for path in written:

@@ -17,6 +17,7 @@ functions it calls), JAX the same expressions printed for ``jax.numpy``. Every c
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from symgrad import validation
 from symgrad.runtime.catalog import compiled_loss, loss_function
@@ -24,7 +25,7 @@ from symgrad.runtime.catalog import compiled_loss, loss_function
 BACKENDS = ("numpy", "jax", "dask")
 
 
-def loss_and_grad_function(loss: str, backend: str = "numpy") -> Callable:
+def loss_and_grad_function(loss: str, backend: str = "numpy") -> Callable[..., tuple[float, Any]]:
     """The compiled ``loss_and_grad(W, X, y, reg=0.0, **parameters) -> (loss, gradient)`` of a linear model.
 
     Args:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
 import sympy as sp
 
 from symgrad.codegen.loss_modules import loss_module_text
@@ -46,8 +47,8 @@ def define_loss(
     kink_value: str | None = None,
     title: str | None = None,
     convex: bool = False,
-    reference: Callable | None = None,
-) -> Callable:
+    reference: Callable[..., tuple[float, np.ndarray]] | None = None,
+) -> Callable[..., tuple[float, np.ndarray]]:
     """Compile your own loss of the scores; returns its ``loss_and_grad`` (see the module docstring).
 
     Args:

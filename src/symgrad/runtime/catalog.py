@@ -4,7 +4,7 @@ at run time. NumPy only.
 The built-in names are the files of ``symgrad/symbolic/losses/`` (read as file names, without importing SymPy);
 each loads from ``_generated/numpy/<name>.py`` on first use (see :mod:`symgrad.runtime.generated`).
 
->>> loss_names("classifier")
+>>> loss_names("classifier")[:5]       # the built-in classifier losses come first
 ('crammer_singer', 'smoothed_softmax', 'softmax', 'squared_hinge', 'svm')
 >>> compiled_loss("svm").parameters[0].name
 'delta'

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,14 +49,14 @@ class CompiledDerivation:
     def is_smooth(self) -> bool:
         return not self.non_smooth_functions
 
-    def value(self, point, /, **parameters):
-        """Objective at ``point`` (*shape, *batch) -> array (*batch), or a scalar for a single point."""
+    def value(self, point: npt.ArrayLike, /, **parameters: npt.ArrayLike) -> Any:
+        """Objective at ``point`` (*shape, *batch) -> array (*batch), or a NumPy scalar for a single point."""
         point, arguments, batch = self._arguments(point, parameters)
         out = np.empty(batch, dtype=point.dtype)
         out[...] = self.value_function(*arguments)[0]
         return out[()]
 
-    def gradient(self, point, /, **parameters):
+    def gradient(self, point: npt.ArrayLike, /, **parameters: npt.ArrayLike) -> np.ndarray:
         """Gradient at ``point`` (*shape, *batch) -> array (*shape, *batch) in ``point``'s dtype.
 
         Complex ``point`` is accepted for the complex-step reference (see :mod:`symgrad.verification.checker`).
@@ -67,7 +69,7 @@ class CompiledDerivation:
 
     __call__ = gradient
 
-    def kink_distance(self, point, /, **parameters) -> float:
+    def kink_distance(self, point: npt.ArrayLike, /, **parameters: npt.ArrayLike) -> float:
         """min |z| over the kink arguments z at ``point`` (shape ``shape``); inf for a smooth objective."""
         if self.is_smooth:
             return np.inf

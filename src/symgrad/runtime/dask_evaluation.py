@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,9 @@ def loss_and_grad_on_dask(loss, weights, X, y, reg: float, values: tuple) -> tup
     return float(value), gradient
 
 
-def read_npy_in_chunks(path, *, rows_per_chunk: int | None = None, memory_budget: int | None = None):
+def read_npy_in_chunks(
+    path: str | os.PathLike[str], *, rows_per_chunk: int | None = None, memory_budget: int | None = None
+) -> Any:
     """A 2-D ``.npy`` file (N, D) as a Dask array chunked over rows, each chunk read from disk on demand.
 
     Chunks are read with plain file reads (not a memory map), so a chunk's memory is freed when its tasks
@@ -91,8 +94,11 @@ def read_npy_in_chunks(path, *, rows_per_chunk: int | None = None, memory_budget
     Returns:
         ``dask.array.Array`` (N, D) of the file's dtype.
     """
-    import dask
-    import dask.array as da
+    try:
+        import dask
+        import dask.array as da
+    except ImportError as error:
+        raise ImportError("read_npy_in_chunks needs Dask: pip install 'symgrad[dask]'") from error
 
     path = os.fspath(path)
     shape, dtype, offset = _npy_layout(path)

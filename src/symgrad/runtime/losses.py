@@ -28,11 +28,29 @@ import math
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from symgrad import validation
 from symgrad.runtime.generated import linear_layer, module_from_text, module_source, shipped_module
+
+
+class ClassifierLossFunction(Protocol):
+    """The type of a classifier's ``symgrad.NAME_loss_and_grad``: W (C, D), X (N, D) (NumPy or Dask), labels
+    y (N,), the L2 strength and the loss's keyword parameters -> (loss, dW (C, D) in W's dtype)."""
+
+    def __call__(self, W: npt.ArrayLike, X: Any, y: Any, reg: float = 0.0,
+                 **parameters: float) -> tuple[float, np.ndarray]: ...
+
+
+class RegressionLossFunction(Protocol):
+    """The type of a regression loss's ``symgrad.NAME_loss_and_grad``: w (D,), X (N, D) (NumPy or Dask), real
+    targets t (N,), the L2 strength and the loss's keyword parameters -> (loss, dw (D,) in w's dtype)."""
+
+    def __call__(self, w: npt.ArrayLike, X: Any, t: Any, reg: float = 0.0,
+                 **parameters: float) -> tuple[float, np.ndarray]: ...
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from symgrad.symbolic.derivation import Derivation
+
 
 @dataclass(frozen=True)
 class CriticalPoint:
@@ -21,9 +23,14 @@ class CriticalPoint:
         kind: "minimum", "maximum", "saddle" or "inconclusive".
     """
 
-    point: dict
-    hessian_eigenvalues: tuple
+    point: dict[sp.Symbol, sp.Expr]
+    hessian_eigenvalues: tuple[sp.Expr, ...]
     kind: str
+
+    def __str__(self) -> str:
+        """``w1 = 0, w2 = 0: Hessian eigenvalues 2, -2 -> saddle``."""
+        where = ", ".join(f"{variable} = {value}" for variable, value in self.point.items())
+        return f"{where}: Hessian eigenvalues {', '.join(map(str, self.hessian_eigenvalues))} -> {self.kind}"
 
 
 def classify(eigenvalues) -> str:
@@ -39,7 +46,7 @@ def classify(eigenvalues) -> str:
     return "inconclusive"
 
 
-def critical_points(derivation) -> list[CriticalPoint]:
+def critical_points(derivation: Derivation) -> list[CriticalPoint]:
     """Every real critical point of ``derivation.objective``, classified by its Hessian.
 
     The derivation must have no parameters (the point must be a number, not a formula).

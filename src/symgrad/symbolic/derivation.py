@@ -19,6 +19,8 @@ The built-in derivations are trusted: their differentiation and compilation run 
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -196,14 +198,37 @@ class Derivation:
             return "proved: derived gradient == lecture form"
         return "NOT proved: derived gradient != lecture form"
 
-    def pretty(self) -> str:
-        """Title, objective, variables, derived gradient, lecture form and verdict, as Unicode art."""
-        return "\n".join([self._title(), *self._sections(lambda label: f"{label}:", sp.pretty), self.verdict()])
+    def pretty(self, width: int | None = None) -> str:
+        """Title, objective, variables, derived gradient, lecture form and verdict, as Unicode art.
+
+        Args:
+            width: columns to fit the art in (SymPy breaks longer expressions into stacked pieces instead of
+                letting the terminal wrap them); default the terminal's width (80 when there is no terminal).
+        """
+        columns = width if width is not None else shutil.get_terminal_size().columns
+        sections = self._sections(lambda label: f"{label}:", lambda e: sp.pretty(e, num_columns=columns))
+        title = textwrap.fill(self._title(), columns, subsequent_indent="    ", break_on_hyphens=False)
+        return "\n".join([title, *sections, self.verdict()])
 
     def latex(self) -> str:
         """The same as :meth:`pretty`, with each expression as a LaTeX display ``$$ ... $$``."""
         sections = self._sections(lambda label: f"{label}:", lambda e: f"$${sp.latex(e)}$$")
         return "\n".join([self._title(), *sections, self.verdict()])
+
+    def _repr_latex_(self) -> str:
+        """The derivation as one LaTeX display, which Jupyter renders for a derivation at the end of a cell: its name
+        and source, the objective, the derived gradient, the lecture's closed form and the proof's verdict."""
+        rows = [
+            (r"\mathtt{" + self.name.replace("_", r"\_") + "}", _latex_text(self.source)),
+            (r"\text{objective}", sp.latex(self.objective)),
+            (r"\text{variables}", sp.latex(sp.Matrix(self.variables).T)),
+            (r"\text{derived gradient}", sp.latex(sp.Matrix(self.gradient))),
+        ]
+        if self.lecture_gradient is not None:
+            rows.append((r"\text{closed form}", sp.latex(sp.Matrix(self.lecture_gradient))))
+        rows.append((r"\text{verdict}", _latex_text(self.verdict())))
+        body = r" \\[6pt] ".join(f"{label} & {value}" for label, value in rows)
+        return r"$$\begin{array}{ll} " + body + r" \end{array}$$"
 
     def markdown(self) -> str:
         """A Markdown section: heading, source, each expression as a LaTeX display, verdict in bold."""
@@ -228,6 +253,15 @@ class Derivation:
         if self.lecture_gradient is not None:
             parts.append(("lecture form", sp.Matrix(self.lecture_gradient)))
         return [line for label, expression in parts for line in (label_format(label), show(expression))]
+
+
+_LATEX_TEXT_ESCAPES = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "%": r"\%", "#": r"\#",
+                       "_": r"\_", "^": r"\hat{}", "~": r"\sim "}
+
+
+def _latex_text(text: str) -> str:
+    """``text`` as LaTeX text (``\\text{...}``), its special characters escaped."""
+    return r"\text{" + "".join(_LATEX_TEXT_ESCAPES.get(character, character) for character in text) + "}"
 
 
 def pin_heaviside(expr: sp.Expr, kink_value) -> sp.Expr:
@@ -288,8 +322,12 @@ def _is_zero_case_by_case(expr: sp.Expr) -> bool | None:
         except _NeedsSign as needed:
             if len(signs) >= MAXIMUM_CASE_SPLITS:
                 return None
-            verdicts = [prove({**signs, needed.argument: sign}) for sign in (-1, 0, 1)]
-            return None if None in verdicts else all(verdicts)
+            verdicts = []
+            for sign in (-1, 0, 1):
+                verdicts.append(prove({**signs, needed.argument: sign}))
+                if verdicts[-1] is False:
+                    return False  # one case where the difference is not 0 settles it
+            return None if None in verdicts else True
         zeros = [argument for argument, sign in signs.items() if sign == 0]
         if zeros:
             unknowns = sorted(set().union(*(z.free_symbols for z in zeros)), key=str)

@@ -515,7 +515,14 @@ def parse_expected(expected, count: int) -> tuple[sp.Expr, ...]:
     return tuple(as_real(component, "expected") for component in components)
 
 
-def derive(expression, wrt, *, expected=None, name: str = "user", title: str | None = None) -> Derivation:
+def derive(
+    expression: str | sp.Expr,
+    wrt: str | Sequence[str | sp.Symbol],
+    *,
+    expected: str | sp.Expr | Sequence[str | sp.Expr] | None = None,
+    name: str = "user",
+    title: str | None = None,
+) -> Derivation:
     """A derivation of the user's own objective, ready to prove, compile and check like the built-in ones.
 
     Reading the arguments and differentiating take at most :data:`FORMULA_TIME_BUDGET` seconds together.

@@ -12,11 +12,13 @@ Two sources: the CIFAR-10 "python version" folder (``data_batch_1`` ... ``data_b
 
 from __future__ import annotations
 
+import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 CIFAR10_TRAINING_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_FILE = "test_batch"
@@ -144,14 +146,14 @@ def _cifar10_class_names(path: Path) -> tuple[str, ...]:
 
 
 def load_cifar10(
-    directory,
+    directory: str | os.PathLike[str],
     num_training: int = 49000,
     num_validation: int = 1000,
     num_test: int = 1000,
     num_dev: int = 500,
     *,
-    rng=0,
-    dtype=np.float64,
+    rng: int | np.random.Generator | None = 0,
+    dtype: npt.DTypeLike = np.float64,
 ) -> Dataset:
     """Load the CIFAR-10 python-version folder and preprocess it as the lecture assumes.
 
@@ -200,8 +202,8 @@ def load_digits_dataset(
     validation_fraction: float = 0.1,
     num_dev: int = 100,
     *,
-    rng=0,
-    dtype=np.float64,
+    rng: int | np.random.Generator | None = 0,
+    dtype: npt.DTypeLike = np.float64,
 ) -> Dataset:
     """scikit-learn's handwritten digits (1797 8x8 images, 10 classes) through the same pipeline.
 

@@ -1,4 +1,4 @@
-"""Gradient descent as the lecture writes it (Lecture 04, section 6):
+"""Gradient descent as the lecture writes it (Lecture 4, section 6):
 
     w_{k+1} = w_k - alpha_k * grad L(w_k),    k = 0, 1, ..., K - 1
 
@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Real
+from typing import SupportsFloat
 
 import numpy as np
+import numpy.typing as npt
 
 from symgrad.verification.numerical import floating_copy, scalar_value
 
@@ -31,7 +33,7 @@ class LineSearch:
         step_sizes: candidate alphas, each > 0 (default 1e-6 ... 1).
     """
 
-    objective: Callable
+    objective: Callable[[np.ndarray], SupportsFloat]
     step_sizes: Sequence[float] = DEFAULT_LINE_SEARCH_STEPS
 
     def __post_init__(self) -> None:
@@ -105,9 +107,9 @@ def _checked_rate(rate, name: str) -> float:
 
 
 def gradient_descent(
-    grad: Callable,
-    w0,
-    learning_rate,
+    grad: Callable[[np.ndarray], npt.ArrayLike],
+    w0: npt.ArrayLike,
+    learning_rate: float | Sequence[float] | Callable[[int], float] | LineSearch,
     steps: int,
     *,
     tolerance: float | None = None,

@@ -11,10 +11,11 @@ the scores are S(a, b) itself. The L2 term is added exactly: ||W + a W₁ + b W�
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from symgrad import validation
 from symgrad.training.strategies import checked_problem
@@ -44,7 +45,10 @@ class StepSizeSweep:
         return float(self.step_sizes[np.argmin(self.losses)])
 
 
-def step_size_sweep(loss_and_grad: Callable, W, X, y, step_sizes=LECTURE_STEP_SIZES, *, reg: float = 0.0) -> StepSizeSweep:
+def step_size_sweep(
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]], W: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike,
+    step_sizes: Sequence[float] = LECTURE_STEP_SIZES, *, reg: float = 0.0,
+) -> StepSizeSweep:
     """At W, take the gradient once and evaluate the loss after a step of each size along -grad.
 
     Args:
@@ -114,7 +118,10 @@ def _squared_norms_along(W, directions, coefficients) -> np.ndarray:
     return np.einsum("pi,ij,pj->p", weights, gram, weights)
 
 
-def loss_slice_1d(loss_and_grad: Callable, W, W1, alphas, X, y, *, reg: float = 0.0) -> np.ndarray:
+def loss_slice_1d(
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]], W: npt.ArrayLike, W1: npt.ArrayLike, alphas: npt.ArrayLike,
+    X: npt.ArrayLike, y: npt.ArrayLike, *, reg: float = 0.0,
+) -> np.ndarray:
     """L(W + a W₁) for every a in ``alphas`` (A,): returns (A,). W, W1 (C, D); X (N, D); y (N,)."""
     alphas = np.asarray(alphas, dtype=np.float64)
     if alphas.ndim != 1:
@@ -122,7 +129,10 @@ def loss_slice_1d(loss_and_grad: Callable, W, W1, alphas, X, y, *, reg: float = 
     return loss_along(loss_and_grad, W, np.asarray(W1)[None], alphas[:, None], X, y, reg=reg)
 
 
-def loss_slice_2d(loss_and_grad: Callable, W, W1, W2, alphas, betas, X, y, *, reg: float = 0.0) -> np.ndarray:
+def loss_slice_2d(
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]], W: npt.ArrayLike, W1: npt.ArrayLike, W2: npt.ArrayLike,
+    alphas: npt.ArrayLike, betas: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike, *, reg: float = 0.0,
+) -> np.ndarray:
     """L(W + a W₁ + b W₂) on the grid alphas (A,) x betas (B,): returns (B, A), row i at b = betas[i].
 
     W, W1, W2 (C, D); X (N, D); y (N,). The layout suits ``imshow``/``contour`` with a on the x axis.
@@ -152,7 +162,10 @@ class HingeDemo:
     total: np.ndarray
 
 
-def hinge_demo(loss_and_grad: Callable, W, W1, X, y, alphas) -> HingeDemo:
+def hinge_demo(
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]], W: npt.ArrayLike, W1: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike,
+    alphas: npt.ArrayLike,
+) -> HingeDemo:
     """Per-example and mean loss of three examples along W + a W₁.
 
     Args:

@@ -1,82 +1,135 @@
 """PNG figures of the lecture's experiments, drawn with matplotlib's object API (no pyplot, no global state).
 
 Each function builds a ``matplotlib.figure.Figure``, saves it to ``path`` (creating the folder) and returns the
-path. matplotlib is optional: ``pip install 'symgrad[plot]'``.
+path. Every figure explains itself: its title names the loss and the data (``loss=``, ``data=``), its axes say
+what is plotted ("data loss", or "data loss + regularization" where the L2 term is in), curves that may overlap
+differ in line style and marker as well as colour, and legends sit outside the data. matplotlib is optional:
+``pip install 'symgrad[plot]'``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from symgrad.training.landscape import HingeDemo, StepSizeSweep
 from symgrad.training.strategies import TrainingHistory
 
 LANDSCAPE_COLORMAP = "RdYlBu_r"  # blue = low loss, red = high loss, as in the lecture's figure
 
+LINE_STYLES = (
+    {"color": "C0", "linestyle": "-", "marker": "o"},
+    {"color": "C1", "linestyle": "--", "marker": "s"},
+    {"color": "C2", "linestyle": "-.", "marker": "^"},
+    {"color": "C3", "linestyle": ":", "marker": "D"},
+    {"color": "C4", "linestyle": (0, (5, 1, 1, 1, 1, 1)), "marker": "v"},
+)
+"""One style per curve, so that curves lying on top of each other stay distinguishable (markers every ~8%);
+a curve keeps its style in every panel of a figure."""
 
-def plot_slice_1d(path, alphas, curves: Mapping[str, np.ndarray], title: str = "Loss along W + a W1") -> Path:
-    """Line plot of 1-D slices: ``curves`` maps a label to losses (A,) at ``alphas`` (A,)."""
-    figure = _new_figure(figsize=(6, 4))
+SEARCH_STRATEGIES = ("random search", "random local search")
+"""The strategies that search (no gradient); the loss-curve figure draws them apart from the descents."""
+
+
+def objective_label(reg: float) -> str:
+    """The y-axis label of a loss: "data loss" at reg = 0, else "data loss + regularization (lambda = reg)"."""
+    return "data loss" if reg == 0 else f"data loss + regularization (λ = {reg:g})"
+
+
+def plot_slice_1d(path: str | Path, alphas: npt.ArrayLike, curves: Mapping[str, np.ndarray], *, loss: str,
+                  data: str, reg: float = 0.0) -> Path:
+    """Line plot of 1-D slices L(W + a W1): ``curves`` maps a label (which examples) to losses (A,) at ``alphas``."""
+    figure = _new_figure(figsize=(7.5, 4))
     axes = figure.add_subplot()
-    for label, losses in curves.items():
-        axes.plot(alphas, losses, label=label)
-    axes.set(xlabel="a", ylabel="loss", title=title)
-    axes.legend()
+    for style, (label, losses) in zip(_styles(len(curves)), curves.items(), strict=True):
+        axes.plot(alphas, losses, label=label, markevery=_every(alphas), markersize=4, **style)
+    axes.set(xlabel="a  (W + a W1, W1 a random direction)", ylabel=f"{loss}: {objective_label(reg)}",
+             title=f"{loss} loss along one random direction\n{data}")
+    _legend_outside(axes)
     return _save(figure, path)
 
 
-def plot_slice_2d(path, alphas, betas, grids: Mapping[str, np.ndarray], title: str = "Loss on W + a W1 + b W2") -> Path:
+def plot_slice_2d(path: str | Path, alphas: npt.ArrayLike, betas: npt.ArrayLike, grids: Mapping[str, np.ndarray], *,
+                  loss: str, data: str, reg: float = 0.0) -> Path:
     """One heatmap with contour lines per entry of ``grids`` (label -> losses (B, A) on betas x alphas)."""
-    figure = _new_figure(figsize=(5 * len(grids), 4.4))
-    figure.suptitle(title)
+    figure = _new_figure(figsize=(5 * len(grids), 4.6))
+    figure.suptitle(f"{loss} loss on W + a W1 + b W2, W1 and W2 random directions (blue low, red high)\n{data}")
     for index, (label, grid) in enumerate(grids.items(), start=1):
         axes = figure.add_subplot(1, len(grids), index)
         mesh = axes.pcolormesh(alphas, betas, grid, cmap=LANDSCAPE_COLORMAP, shading="auto")
         axes.contour(alphas, betas, grid, levels=12, colors="black", linewidths=0.4)
         axes.set(xlabel="a", ylabel="b", title=label, aspect="equal")
-        figure.colorbar(mesh, ax=axes, label="loss")
+        figure.colorbar(mesh, ax=axes, label=f"{loss}: {objective_label(reg)}")
     return _save(figure, path)
 
 
-def plot_hinge_demo(path, demo: HingeDemo) -> Path:
+def plot_hinge_demo(path: str | Path, demo: HingeDemo, *, data: str) -> Path:
     """The three per-example SVM losses along one direction (thin) and their mean (thick): piecewise linear."""
-    figure = _new_figure(figsize=(6, 4))
+    figure = _new_figure(figsize=(7.5, 4))
     axes = figure.add_subplot()
-    for i, losses in enumerate(demo.example_losses):
-        axes.plot(demo.alphas, losses, linewidth=1, linestyle="--", label=f"L{i} (example {i})")
+    for style, (i, losses) in zip(_styles(len(demo.example_losses)), enumerate(demo.example_losses), strict=True):
+        axes.plot(demo.alphas, losses, linewidth=1, markevery=_every(demo.alphas), markersize=4,
+                  label=f"L{i} (example {i}, class {i})", **style)
     axes.plot(demo.alphas, demo.total, color="black", linewidth=2.5, label="L = (L0 + L1 + L2) / 3")
-    axes.set(xlabel="a  (W + a W1)", ylabel="multiclass SVM loss", title="Data loss: a sum of hinges, piecewise linear")
-    axes.legend()
+    axes.set(xlabel="a  (W + a W1, W1 a random direction)", ylabel="multiclass SVM: data loss",
+             title=f"SVM data loss of three examples: a sum of hinges, piecewise linear\n{data}")
+    _legend_outside(axes)
     return _save(figure, path)
 
 
-def plot_step_sizes(path, sweep: StepSizeSweep) -> Path:
+def plot_step_sizes(path: str | Path, sweep: StepSizeSweep, *, loss: str, data: str, reg: float = 0.0) -> Path:
     """Loss after one gradient step against the step size (log x), with the loss before the step."""
-    figure = _new_figure(figsize=(6, 4))
+    figure = _new_figure(figsize=(7.5, 4))
     axes = figure.add_subplot()
     axes.plot(sweep.step_sizes, sweep.losses, "o-", label="L(W - alpha grad L(W))")
-    axes.axhline(sweep.loss, color="gray", linestyle=":", label=f"L(W) = {sweep.loss:.4g}")
-    axes.set(xscale="log", yscale="log", xlabel="step size alpha", ylabel="loss", title="One gradient step of each size")
-    axes.legend()
+    axes.axhline(sweep.loss, color="gray", linestyle=":", label=f"L(W) = {sweep.loss:.4g}, before the step")
+    axes.set(xscale="log", yscale="log", xlabel="step size alpha", ylabel=f"{loss}: {objective_label(reg)}",
+             title=f"{loss} loss after one gradient step of each size\n{data}")
+    _legend_outside(axes)
     return _save(figure, path)
 
 
-def plot_loss_curves(path, histories: Sequence[TrainingHistory]) -> Path:
-    """Loss per step (left, with a running mean over noisy steps) and training accuracy (right) per strategy."""
-    figure = _new_figure(figsize=(12, 4.5))
-    loss_axes, accuracy_axes = figure.add_subplot(1, 2, 1), figure.add_subplot(1, 2, 2)
-    for history in histories:
+def plot_loss_curves(path: str | Path, histories: Sequence[TrainingHistory], *, loss: str, data: str,
+                     search_reg: float = 0.0, descent_reg: float = 0.0) -> Path:
+    """The loss per step of the search strategies (left) and of the descents (middle), each with a running mean
+    over noisy steps, and the training accuracy of all (right); one style per strategy across the three panels.
+
+    ``search_reg`` and ``descent_reg``: the L2 strength each group minimized, for the y-axis labels.
+    """
+    figure = _new_figure(figsize=(15, 4.6))
+    figure.suptitle(f"{loss} training: the lecture's strategies\n{data}")
+    search_axes, descent_axes, accuracy_axes = (figure.add_subplot(1, 3, k) for k in (1, 2, 3))
+    for style, history in zip(_styles(len(histories)), histories, strict=True):
         steps = np.arange(1, len(history.losses) + 1)
-        (line,) = loss_axes.plot(steps, _running_mean(history.losses), label=history.strategy)
-        accuracy_axes.plot(history.accuracy_steps, history.accuracies, "o-", markersize=3, color=line.get_color())
-    loss_axes.set(xscale="log", yscale="log", xlabel="step", ylabel="loss (running mean over 1% of the run)")
-    loss_axes.set_title("Loss per step")
-    accuracy_axes.set(xscale="log", xlabel="step", ylabel="training accuracy", ylim=(0, 1), title="Training accuracy")
-    loss_axes.legend(fontsize="small")
+        axes = search_axes if history.strategy in SEARCH_STRATEGIES else descent_axes
+        axes.plot(steps, _running_mean(history.losses), label=history.strategy, markevery=_every(steps),
+                            markersize=4, **style)
+        accuracy_axes.plot(history.accuracy_steps, history.accuracies, markersize=4, label=history.strategy, **style)
+    search_axes.set(xscale="log", yscale="log", xlabel="step", title="Search (no gradient): best loss so far",
+                    ylabel=f"{objective_label(search_reg)}\n(running mean over 1% of the run)")
+    descent_axes.set(xscale="log", yscale="log", xlabel="step", title="Descent: loss of each step's batch",
+                     ylabel=f"{objective_label(descent_reg)}\n(running mean over 1% of the run)")
+    accuracy_axes.set(xscale="log", xlabel="step", ylabel="training accuracy", ylim=(0, 1),
+                      title="Training accuracy (all training examples)")
+    _legend_outside(accuracy_axes)
     return _save(figure, path)
+
+
+def _styles(count: int) -> list[dict[str, Any]]:
+    return [LINE_STYLES[k % len(LINE_STYLES)] for k in range(count)]
+
+
+def _every(positions: npt.ArrayLike) -> int:
+    """A marker every ~8% of the points (at least every point)."""
+    return max(1, len(np.asarray(positions)) // 12)
+
+
+def _legend_outside(axes: Any) -> None:
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize="small")
 
 
 def _running_mean(values: np.ndarray) -> np.ndarray:
@@ -87,7 +140,7 @@ def _running_mean(values: np.ndarray) -> np.ndarray:
     return (cumulative[1:] - cumulative[starts]) / (np.arange(1, len(values) + 1) - starts)
 
 
-def _new_figure(**options):
+def _new_figure(**options: Any) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError as error:
@@ -95,7 +148,7 @@ def _new_figure(**options):
     return Figure(layout="constrained", **options)
 
 
-def _save(figure, path) -> Path:
+def _save(figure: Any, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)

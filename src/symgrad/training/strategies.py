@@ -20,14 +20,19 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from symgrad import validation
 from symgrad.validation import is_dask_array
-from symgrad.training.descent import step_size_rule
+from symgrad.training.descent import LineSearch, step_size_rule
+
+LearningRate = Union[float, Sequence[float], Callable[[int], float], LineSearch]
+"""A number alpha, a schedule alpha_0 ... alpha_{K-1}, a function k -> alpha_k, or a line search."""
 
 ACCURACY_POINTS = 20  # training accuracy is measured about this many times per run (and at the end)
 
@@ -60,7 +65,7 @@ class TrainingHistory:
         return float(self.accuracies[-1])
 
 
-def predict(W, X) -> np.ndarray:
+def predict(W: npt.ArrayLike, X: Any) -> np.ndarray:
     """Predicted class per example: argmax over the scores ``X @ W.T``.
 
     Args:
@@ -80,7 +85,7 @@ def predict(W, X) -> np.ndarray:
     return predictions.compute() if is_dask_array(predictions) else predictions
 
 
-def accuracy(W, X, y) -> float:
+def accuracy(W: npt.ArrayLike, X: Any, y: npt.ArrayLike) -> float:
     """Fraction of examples whose predicted class equals the label: W (C, D), X (N, D), y (N,)."""
     predictions = predict(W, X)
     y = np.asarray(y)
@@ -106,15 +111,15 @@ def minibatch_indices(num_examples: int, batch_size: int, rng: np.random.Generat
 
 
 def random_search(
-    loss_and_grad: Callable,
-    X,
-    y,
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]],
+    X: Any,
+    y: npt.ArrayLike,
     *,
     candidates: int = 1000,
     weight_scale: float = 1e-4,
     reg: float = 0.0,
     num_classes: int | None = None,
-    rng=None,
+    rng: int | np.random.Generator | None = None,
     progress: bool = True,
 ) -> TrainingHistory:
     """Strategy 1: draw ``candidates`` random W = weight_scale * N(0, 1), keep the one with the lowest loss.
@@ -147,17 +152,17 @@ def random_search(
 
 
 def random_local_search(
-    loss_and_grad: Callable,
-    X,
-    y,
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]],
+    X: Any,
+    y: npt.ArrayLike,
     *,
     steps: int = 1000,
     step_size: float = 1e-4,
     weight_scale: float = 1e-3,
-    W0=None,
+    W0: npt.ArrayLike | None = None,
     reg: float = 0.0,
     num_classes: int | None = None,
-    rng=None,
+    rng: int | np.random.Generator | None = None,
     progress: bool = True,
 ) -> TrainingHistory:
     """Strategy 2: from W, try W + step_size * N(0, 1); move there when the loss drops, else stay.
@@ -187,17 +192,17 @@ def random_local_search(
 
 
 def full_batch_gradient_descent(
-    loss_and_grad: Callable,
-    X,
-    y,
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]],
+    X: Any,
+    y: npt.ArrayLike,
     *,
-    learning_rate,
+    learning_rate: LearningRate,
     steps: int,
-    W0=None,
+    W0: npt.ArrayLike | None = None,
     weight_scale: float = 1e-3,
     reg: float = 0.0,
     num_classes: int | None = None,
-    rng=None,
+    rng: int | np.random.Generator | None = None,
     progress: bool = True,
 ) -> TrainingHistory:
     """Strategy 3: W <- W - alpha_k * grad L(W) on all N examples, for K = ``steps`` steps.
@@ -244,18 +249,18 @@ def chunk_minibatches(X, y, batch_size: int, rng: np.random.Generator) -> Iterat
 
 
 def minibatch_gradient_descent(
-    loss_and_grad: Callable,
-    X,
-    y,
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]],
+    X: Any,
+    y: npt.ArrayLike,
     *,
-    learning_rate,
+    learning_rate: LearningRate,
     steps: int,
     batch_size: int = 256,
-    W0=None,
+    W0: npt.ArrayLike | None = None,
     weight_scale: float = 1e-3,
     reg: float = 0.0,
     num_classes: int | None = None,
-    rng=None,
+    rng: int | np.random.Generator | None = None,
     progress: bool = True,
 ) -> TrainingHistory:
     """Strategy 4: W <- W - alpha_k * grad L_B(W), each batch B drawn by :func:`minibatch_indices`.
@@ -280,7 +285,9 @@ def minibatch_gradient_descent(
     return _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress)
 
 
-def stochastic_gradient_descent(loss_and_grad: Callable, X, y, **options) -> TrainingHistory:
+def stochastic_gradient_descent(
+    loss_and_grad: Callable[..., tuple[float, np.ndarray]], X: Any, y: npt.ArrayLike, **options: Any
+) -> TrainingHistory:
     """Strategy 5: :func:`minibatch_gradient_descent` with batch_size = 1 (one example per step)."""
     if "batch_size" in options:
         raise TypeError("batch_size: stochastic gradient descent always uses one example per step")

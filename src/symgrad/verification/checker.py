@@ -186,6 +186,20 @@ class GradientReport:
             lines.append(f"  {len(self.probes)} probes, no kink met")
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:
+        """The report as a small Markdown table, which Jupyter shows for a report at the end of a cell: the verdict,
+        the mode and dtypes, the largest error against the tolerance, the worst probe, and the probes made."""
+        kinks = sum(probe.kink for probe in self.probes)
+        rows = [
+            ("verdict", "**passed**" if self.ok else "**FAILED**"),
+            ("mode", f"{self.mode}: {self.gradient_dtype} gradient vs {self.reference_dtype} reference ({self.reference})"),
+            ("max relative error", f"{self.max_rel_error:.3e} {'<=' if self.ok else '>'} tolerance {self.tolerance:.1e}"),
+            ("worst probe", f"`{self.worst.label}`: analytic {self.analytic:.12g}, numerical {self.numerical:.12g}"),
+            ("probes", f"{len(self.probes)}, " + (f"a kink met along {kinks}: checked as a subgradient" if kinks
+                                                   else "no kink met")),
+        ]
+        return "\n".join(["| gradient check | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)])
+
 
 def check_gradient(
     f: Callable,

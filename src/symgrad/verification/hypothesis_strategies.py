@@ -1,6 +1,6 @@
 """Hypothesis strategies for property-testing gradients, at ordinary points and exactly at kinks.
 
-Needs Hypothesis (the ``test`` extra). Values are small and exact where it matters: the kink strategies
+Needs Hypothesis: ``pip install 'symgrad[check]'`` (the ``check`` extra installs nothing else). Values are small and exact where it matters: the kink strategies
 use small integers, so that a zero margin or a tied score is exactly zero in float32 as in float64.
 
 >>> from hypothesis import given
@@ -14,9 +14,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from hypothesis import assume
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+
+try:
+    from hypothesis import assume
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as error:
+    raise ImportError(
+        "symgrad.verification.hypothesis_strategies needs Hypothesis: pip install 'symgrad[check]'"
+    ) from error
 
 from symgrad.codegen.compile import compile_derivation
 
@@ -197,11 +203,14 @@ def _compiled(loss):
     return compiled_loss(loss) if isinstance(loss, str) else loss
 
 
-@st.composite
-def loss_parameters(draw, loss, integers: bool = False) -> dict:
+def loss_parameters(loss, integers: bool = False) -> st.SearchStrategy[dict]:
     """Values of a compiled loss's parameters: the kink parameter from {0, 1/2, 1}; the others within their range
     and within 2 of their default (half-integers with ``integers``, so that kinks stay exact)."""
-    loss = _compiled(loss)
+    return _loss_parameters(_compiled(loss), integers)
+
+
+@st.composite
+def _loss_parameters(draw, loss, integers: bool) -> dict:
     values = {}
     for parameter in loss.parameters:
         if parameter.name == loss.kink_parameter:
@@ -226,20 +235,25 @@ def kink_distances(loss, weights, X, targets, parameters) -> np.ndarray:
     return loss.kink_distance(S, T, loss.parameter_values(parameters))
 
 
-@st.composite
 def linear_model_problems(
-    draw, loss, dtype=None, max_examples: int = 5, max_features: int = 4, max_classes: int = 4,
+    loss, dtype=None, max_examples: int = 5, max_features: int = 4, max_classes: int = 4,
     margin: float | None = None,
-) -> LinearModelProblem:
+) -> st.SearchStrategy[LinearModelProblem]:
     """Small problems for a compiled loss (its name or :class:`~symgrad.runtime.losses.CompiledLoss`), with N, D
-    (>= 2, bias column of ones) and, for a classifier, C >= 2 drawn.
+    (>= 2, bias column of ones) and, for a classifier, C >= 2 drawn. An unknown name is refused at once
+    (``ValueError`` starting ``loss:``, as everywhere a loss is named), not when the first example is drawn.
 
     Args:
         dtype: of the weights and X; default drawn from float32 and float64.
         margin: if given, every example is at least this far from the loss's kinks (read off its generated
             ``kink_arguments``).
     """
-    loss = _compiled(loss)
+    return _linear_model_problems(_compiled(loss), dtype, max_examples, max_features, max_classes, margin)
+
+
+@st.composite
+def _linear_model_problems(draw, loss, dtype, max_examples: int, max_features: int, max_classes: int,
+                           margin: float | None) -> LinearModelProblem:
     dtype = np.dtype(draw(floating_dtypes()) if dtype is None else dtype)
     examples = draw(st.integers(1, max_examples))
     features = draw(st.integers(2, max_features))
@@ -258,18 +272,23 @@ def linear_model_problems(
     return LinearModelProblem(W if loss.kind == "classifier" else W[0], X, targets, parameters)
 
 
-@st.composite
 def linear_model_problems_at_kinks(
-    draw, loss, dtype=None, max_examples: int = 5, max_features: int = 4, max_classes: int = 4
-) -> LinearModelProblem:
+    loss, dtype=None, max_examples: int = 5, max_features: int = 4, max_classes: int = 4
+) -> st.SearchStrategy[LinearModelProblem]:
     """Small problems sitting exactly on a kink of a compiled loss (one of its kink arguments is exactly 0 at a
     nonzero weight), with small integer weights, data and targets so that the kink is exact in float32 too.
+    The loss is named or given as in :func:`linear_model_problems`.
 
     The kink is placed by solving for one bias weight (a classifier) or one target (a regression loss): the kink
     argument is evaluated at two values of it and the root of the line through them taken, then checked to be an
     exact zero. Problems where that fails (a loss without kinks, a nonlinear argument) are rejected.
     """
-    loss = _compiled(loss)
+    return _linear_model_problems_at_kinks(_compiled(loss), dtype, max_examples, max_features, max_classes)
+
+
+@st.composite
+def _linear_model_problems_at_kinks(draw, loss, dtype, max_examples: int, max_features: int,
+                                    max_classes: int) -> LinearModelProblem:
     assume(not loss.is_smooth)
     dtype = np.dtype(draw(floating_dtypes()) if dtype is None else dtype)
     examples = draw(st.integers(1, max_examples))

@@ -1,4 +1,4 @@
-"""The squared loss of linear regression, Lecture 04, eq. 8-12: the compiled loss ``squared``.
+"""The squared loss of linear regression, Lecture 4, eq. 8-12: the compiled loss ``squared``.
 
     l(u; y) = (u - y)^2,    u = w^T x        dl/du = 2 (u - y)
 
@@ -28,7 +28,7 @@ LOSS = LinearModelLoss(
     title="squared error: l(u; y) = (u - y)^2 with u = w^T x",
     per_example=(prediction - target) ** 2,
     lecture_gradient=2 * (prediction - target),
-    source="Lecture 04, eq. 8-12",
+    source="Lecture 4, eq. 8-12",
     convex=True,
     reference=naive_squared,
 )

@@ -1,4 +1,4 @@
-"""The lecture's bowls (Lecture 04, sections 6.1 and 6.2) and a saddle to contrast them with.
+"""The lecture's bowls (Lecture 4, sections 6.1 and 6.2) and a saddle to contrast them with.
 
     L(w) = w^2                 dL/dw = 2 w              one minimum, at w = 0
     L(w1, w2) = w1^2 + w2^2    grad L = < 2 w1, 2 w2 >  one minimum, at (0, 0)
@@ -19,7 +19,7 @@ bowl_1d = register(
         objective=w**2,
         variables=(w,),
         lecture_gradient=(2 * w,),
-        source="Lecture 04, section 6.1",
+        source="Lecture 4, section 6.1",
         convex=True,
     )
 )
@@ -31,7 +31,7 @@ bowl_2d = register(
         objective=w1**2 + w2**2,
         variables=(w1, w2),
         lecture_gradient=(2 * w1, 2 * w2),
-        source="Lecture 04, section 6.2",
+        source="Lecture 4, section 6.2",
         convex=True,
     )
 )
@@ -43,6 +43,6 @@ saddle = register(
         objective=w1**2 - w2**2,
         variables=(w1, w2),
         lecture_gradient=(2 * w1, -2 * w2),
-        source="contrast to Lecture 04, section 6.2: a critical point that is not a minimum",
+        source="contrast to Lecture 4, section 6.2: a critical point that is not a minimum",
     )
 )

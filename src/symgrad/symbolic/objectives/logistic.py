@@ -1,4 +1,4 @@
-"""Logistic loss as a composition (Lecture 3 slides), and the chain rule through it.
+"""Logistic loss as a composition (Lecture 3), and the chain rule through it.
 
     u = w^T x,    p = sigma(u) = 1 / (1 + e^{-u}),    L = -log p = -log(1 / (1 + e^{-w^T x}))
 
@@ -57,7 +57,7 @@ logistic = register(
         lecture_gradient=tuple(-(1 - sigmoid(score)) * x for x in features),
         parameters=features,
         defaults={"x0": 1.0, "x1": -2.0},
-        source="Lecture 3 slides, logistic loss as a composition",
+        source="Lecture 3, logistic loss as a composition",
         convex=True,
     )
 )

@@ -1,4 +1,4 @@
-"""The lecture's worked polynomial (Lecture 04, section 4.2) and its directional derivative.
+"""The lecture's worked polynomial (Lecture 4, section 4.2) and its directional derivative.
 
     f(x1, x2, x3) = x1^3 + 5 x1 x2 - 3 x2 x3^2
     grad f = < 3 x1^2 + 5 x2,  5 x1 - 3 x3^2,  -6 x2 x3 >
@@ -33,7 +33,7 @@ polynomial = register(
         objective=polynomial_value(x1, x2, x3),
         variables=(x1, x2, x3),
         lecture_gradient=polynomial_lecture_gradient(x1, x2, x3),
-        source="Lecture 04, section 4.2",
+        source="Lecture 4, section 4.2",
     )
 )
 
@@ -51,6 +51,6 @@ directional_derivative = register(
         lecture_gradient=(
             sum(u * g for u, g in zip((u1, u2, u3), polynomial_lecture_gradient(*_line), strict=True)),
         ),
-        source="Lecture 04, section 4.2 (directional derivative)",
+        source="Lecture 4, section 4.2 (directional derivative)",
     )
 )

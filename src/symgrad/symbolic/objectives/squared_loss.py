@@ -1,4 +1,4 @@
-"""Squared loss for linear regression (Lecture 04, eq. 8-12), with the data x_i, y_i as constants.
+"""Squared loss for linear regression (Lecture 4, eq. 8-12), with the data x_i, y_i as constants.
 
     L(w0, w1) = 1/N sum_i (w0 + w1 x_i - y_i)^2
     dL/dw0    = 2/N sum_i (w0 + w1 x_i - y_i)
@@ -69,7 +69,7 @@ squared_loss = register(
         ),
         parameters=(*_x, *_y),
         defaults={"x0": 0.0, "x1": 1.0, "x2": 2.0, "y0": 1.0, "y1": 3.0, "y2": 5.0},
-        source="Lecture 04, eq. 8-12 (symbolic N: prove_index_form)",
+        source="Lecture 4, eq. 8-12 (symbolic N: prove_index_form)",
         convex=True,
     )
 )
@@ -89,7 +89,7 @@ squared_loss_matrix = register(
         parameters=(*_matrix, *_y),
         defaults={"X00": 1.0, "X01": 0.0, "X10": 1.0, "X11": 1.0, "X20": 1.0, "X21": 2.0,
                   "y0": 1.0, "y1": 3.0, "y2": 5.0},
-        source="Lecture 04, eq. 12 in matrix form (symbolic N, D: prove_matrix_form)",
+        source="Lecture 4, eq. 12 in matrix form (symbolic N, D: prove_matrix_form)",
         convex=True,
     )
 )

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import jax.numpy
 
-SOURCE_DIGEST = '169d5c99e322251e'
+SOURCE_DIGEST = 'd62cec8960227414'
 
 
 def scores(W, X):

@@ -8,9 +8,9 @@ LOSS = {'name': 'logistic',
  'parameters': (),
  'kink_parameter': None,
  'convex': True,
- 'source': 'Lecture 3 slides, the logistic loss -log sigma(w^T x)',
+ 'source': 'Lecture 3, the logistic loss -log sigma(w^T x)',
  'target_range': (0.0, 1.0)}
-SOURCE_DIGEST = 'bdfa3efa05498e4a'
+SOURCE_DIGEST = 'cc8f73c57d6160dc'
 
 
 def loss_and_score_gradient(S, T):

@@ -10,7 +10,7 @@ LOSS = {'name': 'smoothed_softmax',
  'convex': True,
  'source': "Szegedy et al. (2016), label smoothing; the lecture's softmax loss at eps = 0",
  'target_range': None}
-SOURCE_DIGEST = 'c3e64c353d3af62e'
+SOURCE_DIGEST = 'c82e600539df7526'
 
 
 def loss_and_score_gradient(S, T, smoothing):

@@ -10,7 +10,7 @@ LOSS = {'name': 'softmax',
  'convex': True,
  'source': 'Lecture 3, softmax classifier',
  'target_range': None}
-SOURCE_DIGEST = 'adbc7f8543a4a9be'
+SOURCE_DIGEST = 'c81915d71f31ef7e'
 
 
 def loss_and_score_gradient(S, T):

@@ -8,9 +8,9 @@ LOSS = {'name': 'squared',
  'parameters': (),
  'kink_parameter': None,
  'convex': True,
- 'source': 'Lecture 04, eq. 8-12',
+ 'source': 'Lecture 4, eq. 8-12',
  'target_range': None}
-SOURCE_DIGEST = 'ba994c970b029daf'
+SOURCE_DIGEST = '5da1241bd14a15d2'
 
 
 def loss_and_score_gradient(S, T):
