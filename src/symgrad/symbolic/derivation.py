@@ -109,6 +109,11 @@ class Derivation:
         """False when the objective contains a kink (Max, Abs, Heaviside, sign, Piecewise)."""
         return not self.objective.has(*NON_SMOOTH_FUNCTIONS)
 
+    @property
+    def non_smooth_functions(self) -> tuple[str, ...]:
+        """Names of the kinked functions in the objective (e.g. ``("Heaviside", "Max")``), sorted."""
+        return tuple(sorted({type(atom).__name__ for atom in self.objective.atoms(*NON_SMOOTH_FUNCTIONS)}))
+
     def verify(self) -> bool:
         """Prove that the derived gradient equals the lecture's form: each difference simplifies to 0.
 
