@@ -659,12 +659,11 @@ class _Outcome:
 def _decide(distance: float, magnitude: float, uncertainty: float, tolerance: float, scale: float) -> str:
     """The verdict on a claim at ``distance`` from the interval f allows, of uncertainty U.
 
-    FAILED: outside by more than tolerance x magnitude + U. PASSED: within tolerance x magnitude (or the probe
-    is negligible, below tolerance x ``scale``, the gradient's magnitude along the probes) and U resolves the
-    tolerance relative to the larger of the two magnitudes -- or everything is exactly 0 (f flat to the last
-    bit along every probe, and the claim 0). WITHIN: past tolerance x magnitude but within U,
-    which does resolve the tolerance: a smaller step may settle it (a pass once the ladder is exhausted).
-    INCONCLUSIVE: U too large to tell.
+    FAILED: outside by more than tolerance x magnitude + U. PASSED: U resolves the tolerance relative to the
+    larger of the probe's magnitude and ``scale`` (the gradient's), and the claim is within tolerance x
+    magnitude or within U (or the probe is negligible, below tolerance x scale) -- or everything is exactly 0
+    (f flat to the last bit along every probe, and the claim 0). WITHIN: past both but within their sum: a
+    finer estimate may settle it (a pass once the ladder is exhausted). INCONCLUSIVE: U too large to tell.
     """
     if distance > tolerance * magnitude + uncertainty:
         return FAILED
@@ -672,7 +671,7 @@ def _decide(distance: float, magnitude: float, uncertainty: float, tolerance: fl
         return PASSED  # the claim and f's every difference are exactly 0: nothing to resolve
     if uncertainty > tolerance * max(magnitude, scale):
         return INCONCLUSIVE
-    if distance <= tolerance * magnitude or magnitude <= tolerance * scale:
+    if distance <= max(tolerance * magnitude, uncertainty) or magnitude <= tolerance * scale:
         return PASSED
     return WITHIN
 
@@ -744,14 +743,9 @@ class _Check:
         self.point_in_precision = self.work.copy()
         self.tolerance = options.tolerance if options.tolerance is not None else max(
             tolerance_for(self.gradient_dtype), tolerance_for(self.precision))
-        magnitude = max(abs(self.f0), self._noise_magnitude)
-        relative_noise = self.noise.absolute / magnitude if magnitude > 0 else 0.0
-        self.relative_step = _power_of_two(max(relative_noise, float(np.finfo(np.float64).eps)) ** (1 / 3))
         largest = float(np.max(np.abs(self.claim)))
         unit = self.claim / largest if largest > 0 else self.claim
         self.claimed_unit = unit / np.linalg.norm(unit) if largest > 0 else None
-        # The gradient's magnitude along the probes, against which U is judged; a claim of exactly 0 is judged
-        # against f's own derivative scale |f(x)| / max(1, |x|): it passes where f is flat to its rounding.
         # The gradient's magnitude, against which U is judged: the claim's largest entry, or what the probes
         # measure if larger. A claim below tolerance x f's own derivative scale max |f| / max(1, |x|) near x (0,
         # or a slope f's values cannot show) is judged against that scale: it passes where f is flat to within
@@ -817,16 +811,27 @@ class _Check:
         return measure_noise(values, output_dtype)
 
     def step_for(self, direction) -> float:
-        """Base step h along a unit direction: (f's relative noise)^(1/3) * max(1, |x|), a power of two."""
+        """Base step h along a unit direction, fitted to f's noise at x's largest scale (see coordinate_steps)."""
         if self.options.step is not None:
             return float(self.options.step)
-        return _power_of_two(self.relative_step * max(1.0, float(np.max(np.abs(self.flat)))))
+        return float(self._steps(np.array([max(1.0, float(np.max(np.abs(self.flat))))]))[0])
 
     def coordinate_steps(self, indices: np.ndarray) -> np.ndarray:
-        """Base step h_i along each coordinate: (f's relative noise)^(1/3) * max(1, |x_i|), a power of two."""
+        """Base step h_i along each coordinate, fitted to f's noise at the coordinate's scale."""
         if self.options.step is not None:
             return np.full(len(indices), float(self.options.step))
-        return 2.0 ** np.round(np.log2(self.relative_step * np.maximum(1.0, np.abs(self.flat[indices]))))
+        return self._steps(np.maximum(1.0, np.abs(self.flat[indices])))
+
+    def _steps(self, scales: np.ndarray) -> np.ndarray:
+        """h = (E s^2 / G)^(1/3) at scale s = max(1, |x_i|), a power of two, with s eps^(1/3) <= h <= s / 16.
+
+        It balances the truncation of the first pass, h^2 |f_3| with a third derivative f_3 ~ G / s^2 (G the
+        gradient's magnitude), against its rounding E / h (E f's measured noise): the step fits the precision f
+        computes in, whatever the dtype of x. (Where |f| ~ G s this is the textbook (E / |f|)^(1/3) s.)
+        """
+        relative_noise = self.noise.absolute / (self.scale * scales) if self.scale > 0 else 0.0
+        relative = np.clip(relative_noise, float(np.finfo(np.float64).eps), 2.0**-12) ** (1 / 3)
+        return 2.0 ** np.round(np.log2(relative * scales))
 
     # -- probes
 
@@ -875,7 +880,7 @@ class _Check:
         distance = np.abs(claims - estimate)
         tolerance = self.tolerance
         exactly_zero = (magnitude == 0) & (self.scale == 0)
-        passed = (((distance <= tolerance * magnitude) | (magnitude <= tolerance * self.scale)) & (
+        passed = (((distance <= np.maximum(tolerance * magnitude, uncertainty)) | (magnitude <= tolerance * self.scale)) & (
             uncertainty <= tolerance * np.maximum(magnitude, self.scale)) | exactly_zero) & ~bad
         self.bulk = _Bulk(indices[passed], claims[passed], estimate[passed], uncertainty[passed], steps[passed])
         pending = []
@@ -1317,7 +1322,8 @@ class _Line:
                 high += 1
                 level = high
             else:
-                return result._replace(behaviour=UNRESOLVED if result.behaviour == SMOOTH else result.behaviour)
+                unresolved = verdict == INCONCLUSIVE and result.behaviour == SMOOTH
+                return result._replace(behaviour=UNRESOLVED) if unresolved else result
             self.point(1, level), self.point(-1, level)
 
     def _analyse(self, low: int, high: int) -> _Estimate:
@@ -1480,7 +1486,7 @@ def _widen(check: _Check, line: _Line, outcome: _Outcome, key) -> None:
                                           tolerance * max(abs(claim), abs(middle)))
                 if not evidence:
                     break
-    if possible is not None:
+    if possible is not None and evidence:
         outcome.lower, outcome.upper, outcome.uncertainty = possible[:3]
         outcome.note = (f"a nearby point (u = {possible[3]}) may reach the claim, within its uncertainty; "
                         f"{samples} nearby points sampled")
