@@ -75,7 +75,7 @@ SECANT_POINTS = 48
 #: Nearby base points whose gradients the hull probe estimates (see _Check.run_hull_probe).
 HULL_POINTS = 32
 #: Step ladder: levels j of s_j = h 2^j that may be evaluated.
-LOWEST_LEVEL, HIGHEST_LEVEL = -8, 4
+LOWEST_LEVEL, HIGHEST_LEVEL = -8, 6
 #: Probes the report keeps (the worst ones).
 KEPT_PROBES = 5
 #: Checks expected to take longer than this show a progress bar (when tqdm is installed and stderr is a terminal).
@@ -604,9 +604,9 @@ def measure_noise(values, output_dtype=np.float64) -> Noise:
 
     Third differences cancel f up to its quadratic part; what remains is rounding, whose standard deviation
     is sigma = MAD(third differences) * 1.4826 / sqrt(20) (a third difference sums 4 values with weights
-    1, 3, 3, 1). The median ignores the three third differences each kink on the line spoils. The noise sets
-    the step and the uncertainty, never the tolerance: a kink misread as noise can make a check inconclusive,
-    not lenient.
+    1, 3, 3, 1). The median ignores the three third differences each kink on the line spoils. sigma is at least
+    half a unit in the last place of f's values. The noise sets the step and the uncertainty, never the
+    tolerance: a kink misread as noise can make a check inconclusive, not lenient.
     """
     values = np.asarray(values, dtype=np.float64)
     third = np.diff(values, 3)
@@ -621,9 +621,9 @@ def measure_noise(values, output_dtype=np.float64) -> Noise:
             if representable:
                 precision = candidate
                 break
-    floor = 0.5 * float(np.finfo(precision).eps) * magnitude
+    sigma = max(sigma, 0.5 * float(np.finfo(precision).eps) * magnitude)  # at least the final rounding, ulp / 2
     relative = sigma / magnitude if magnitude > 0 else 0.0
-    return Noise(max(4 * sigma, floor, float(np.finfo(np.float64).tiny)), relative, precision)
+    return Noise(max(4 * sigma, float(np.finfo(np.float64).tiny)), relative, precision)
 
 
 # ---------------------------------------------------------------------------------------------- the check
@@ -701,6 +701,7 @@ class _Check:
         self.directions_numbered = 0
         self.seconds_per_evaluation = 0.0
         self.precision = np.dtype(np.float64)
+        self._noise_magnitude = 0.0
         self.mode = self.mode_reason = ""
         self.failure: GradientReport | None = None
         self.convert = as_scalar
@@ -794,9 +795,19 @@ class _Check:
         return self.value(scratch.reshape(self.shape)), offset
 
     def _measure_noise(self, output_dtype) -> Noise:
+        """f's noise on a line through x at a step that suits float64; where f's values turn out to come in a
+        coarser precision, measured again at a step that suits it (at float64's, inputs rounded to float32 barely
+        move and successive values are too alike to show their noise), keeping the larger."""
         direction = np.random.default_rng([self.seed, 1]).standard_normal(self.size)
         direction *= OFF_GRID / np.linalg.norm(direction)  # off every binary grid, even in one dimension
-        spacing = 2.0**-17 * max(1.0, float(np.max(np.abs(self.flat))))
+        noise = self._noise_on_line(direction, np.float64, output_dtype)
+        if noise.precision != np.float64:
+            coarse = self._noise_on_line(direction, noise.precision, output_dtype)
+            noise = max(noise, coarse._replace(precision=noise.precision), key=lambda n: n.absolute)
+        return noise
+
+    def _noise_on_line(self, direction, precision, output_dtype) -> Noise:
+        spacing = default_step(float(np.max(np.abs(self.flat))), precision)
         values = []
         for k in range(-(NOISE_POINTS // 2), NOISE_POINTS // 2 + 1):
             if k == 0:
@@ -807,7 +818,7 @@ class _Check:
             except _NotFinite as error:
                 raise _NotFinite(f"f(x + {k * spacing:.3g} v) = {error} (measuring f's noise): f is not finite "
                                  f"near x") from None
-        self._noise_magnitude = float(np.max(np.abs(values)))
+        self._noise_magnitude = max(self._noise_magnitude, float(np.max(np.abs(values))))
         return measure_noise(values, output_dtype)
 
     def step_for(self, direction) -> float:
@@ -870,7 +881,7 @@ class _Check:
             return
         steps = self.coordinate_steps(indices)
         values, offsets, bad = self._first_pass(indices, steps)
-        first = _first_estimate(self.f0, offsets, values, self.noise.absolute)
+        first = _first_estimate(self.f0, offsets, values, self.noise_at(np.max(np.abs(values), axis=1)))
         claims = self.claim[indices]
         estimate, uncertainty, secant = first
         uncertainty = uncertainty + self.claim_rounding(1.0)
@@ -956,6 +967,13 @@ class _Check:
         self.scale = max(self.scale, abs(claim), abs(numerical))
         return _Outcome(label, index, claim, numerical, numerical, numerical, uncertainty, COMPLEX_STEP, COMPLEX)
 
+    def noise_at(self, magnitude):
+        """Rounding bound of a value of f of this magnitude: E, grown in proportion where |f| exceeds what the
+        noise was measured at (rounding is relative); elementwise on arrays."""
+        if self._noise_magnitude == 0:
+            return self.noise.absolute + 0 * np.asarray(magnitude)
+        return self.noise.absolute * np.maximum(1.0, np.maximum(magnitude, abs(self.f0)) / self._noise_magnitude)
+
     def claim_rounding(self, absolute_sum: float) -> float:
         """Rounding of the claim g^T d for a direction with sum |d_i| = ``absolute_sum``: 8 units in the last
         place of g's largest entry (in g's dtype) per unit of that sum -- a float32 gradient computed in float32
@@ -1015,7 +1033,7 @@ class _Check:
             displacement = self.scratch - self.flat
             claimed = float(np.dot(self.claim, displacement))
             increase = f_at_y - self.f0
-            uncertainty = 2 * self.noise.absolute + float(np.finfo(self.gradient_dtype).eps) * float(
+            uncertainty = 2 * self.noise_at(abs(f_at_y)) + float(np.finfo(self.gradient_dtype).eps) * float(
                 np.dot(np.abs(self.claim), np.abs(displacement)))
             outcome = _Outcome(f"subgradient inequality at y = x + {t:g} d, d = {label}", number, claimed, increase,
                                -math.inf, increase, uncertainty, t, INEQUALITY)
@@ -1187,26 +1205,34 @@ def _first_estimate(f0, offsets, values, noise):
         X = (2 D + R) / 3   (exact for cubics)      U = |R - D| + rounding of X
 
     D centered, R one-sided: they agree to O(h^2) only where f is smooth on [x - h d, x + 2h d], so U measures
-    truncation, a kink at x (|R - D| = half the jump) or a curvature jump (~ h/4 times it) alike.
+    truncation, a kink at x (|R - D| = half the jump) or a curvature jump (~ h/4 times it) alike. Rounding E of
+    each value adds E |w| (w the weights of X on the four values), as independent errors do.
     Returns (X, U, largest secant |f(x + t d) - f(x)| / |t|); works elementwise on arrays.
     """
     t1, tm, t2 = offsets[..., 0], offsets[..., 1], offsets[..., 2]
     f1, fm, f2 = values[..., 0], values[..., 1], values[..., 2]
-    centered = (f1 - fm) / (t1 - tm)
-    right, right_noise = _one_sided(f0, t1, f1, t2, f2, noise)
+    width = t1 - tm
+    centered = (f1 - fm) / width
+    right, _ = _one_sided(f0, t1, f1, t2, f2, noise)
+    w0, w1, w2 = _one_sided_weights(t1, t2)
     estimate = (2 * centered + right) / 3
-    uncertainty = np.abs(right - centered) + (2 * 2 * noise / np.abs(t1 - tm) + right_noise) / 3
+    rounding = noise * np.sqrt(w0**2 + (2 / width + w1) ** 2 + (2 / width) ** 2 + w2**2) / 3
+    uncertainty = np.abs(right - centered) + rounding
     secant = np.maximum(np.maximum(np.abs(f1 - f0) / np.abs(t1), np.abs(fm - f0) / np.abs(tm)),
                         np.abs(f2 - f0) / np.abs(t2))
     return estimate, uncertainty, secant
 
 
 def _one_sided(f0, ta, fa, tb, fb, noise):
-    """Derivative at 0 from f at 0, ta, tb (same sign): exact for quadratics; and its rounding bound."""
-    w0 = -(1 / ta + 1 / tb)  # -(a + b) / ab, b / a(b - a), -a / b(b - a), written not to overflow
-    wa = 1 / (ta * (1 - ta / tb))
-    wb = -1 / (tb * (tb / ta - 1))
-    return w0 * f0 + wa * fa + wb * fb, noise * (np.abs(w0) + np.abs(wa) + np.abs(wb))
+    """Derivative at 0 from f at 0, ta, tb (same sign): exact for quadratics; and its rounding, E |w|."""
+    w0, wa, wb = _one_sided_weights(ta, tb)
+    return w0 * f0 + wa * fa + wb * fb, noise * np.sqrt(w0**2 + wa**2 + wb**2)
+
+
+def _one_sided_weights(ta, tb):
+    """Weights of f(0), f(ta), f(tb) in the derivative at 0 exact for quadratics: -(a + b) / ab, b / a(b - a),
+    -a / b(b - a), written not to overflow."""
+    return -(1 / ta + 1 / tb), 1 / (ta * (1 - ta / tb)), -1 / (tb * (tb / ta - 1))
 
 
 class _Estimate(NamedTuple):
@@ -1231,29 +1257,57 @@ def _extrapolate(sequence) -> _Extrapolation:
     s 2^j, ascending. Over each window of three levels the ratio of successive differences
     (E_{j+1} - E_{j+2}) / (E_j - E_{j+1}) = 2^p gives the order p, and E_j + (E_j - E_{j+1}) / (2^p - 1) the
     limit; U is its disagreement with the next window's limit (or, at the top, the last correction) plus
-    rounding. Windows flat within rounding have converged; windows whose differences do not shrink are not in
-    the asymptotic range. The window with the smallest U wins."""
+    rounding. Windows flat within rounding have converged: the largest step's estimate is kept, within
+    2 |E_{j+1} - E_{j+2}| (its truncation at any order >= 1) plus rounding, all of it noise. Windows whose
+    differences do not shrink are not in the asymptotic range. The window with the smallest U wins."""
     best = _Extrapolation(sequence[0][0], math.inf, math.nan, sequence[0][1])
     limits = []
     for k in range(len(sequence) - 2):
         (e0, n0), (e1, n1), (e2, n2) = sequence[k:k + 3]
         d0, d1 = e0 - e1, e1 - e2
         if abs(d0) <= n0 + n1 and abs(d1) <= n1 + n2:
-            limits.append((e2, 2 * (abs(d0) + abs(d1)) + n2, math.inf, n2))
+            limits.append((e2, 2 * abs(d1) + n2, math.inf, 2 * abs(d1) + n2))
         elif d0 != 0 and d1 / d0 >= math.sqrt(2):
             order = math.log2(d1 / d0)
-            limits.append((e0 + d0 / (2**order - 1), None, order, 2 * n0 + n1))
+            gain = 2**order - 1
+            limits.append((e0 + d0 / gain, None, order, math.hypot(n0 * (1 + 1 / gain), n1 / gain)))
         else:
             limits.append((e0, abs(d0) + abs(d1) + n0, math.nan, n0))
     for k, (value, uncertainty, order, noise) in enumerate(limits):
         if uncertainty is None:
             if k + 1 < len(limits) and math.isfinite(limits[k + 1][2]) and limits[k + 1][1] is None:
-                uncertainty = abs(value - limits[k + 1][0]) + noise + limits[k + 1][3]
+                uncertainty = abs(value - limits[k + 1][0]) + math.hypot(noise, limits[k + 1][3])
             else:
                 d0 = sequence[k][0] - sequence[k + 1][0]
                 uncertainty = abs(d0) / (2**order - 1) + noise
         if uncertainty < best.uncertainty:
             best = _Extrapolation(value, uncertainty, order, noise)
+    return best
+
+
+def _romberg(sequence) -> _Extrapolation:
+    """Romberg's table over windows of centered differences (E_j, rounding) at steps s 2^j, ascending: where f is
+    smooth they expand in even powers of s, so R_{i,k} = R_{i,k-1} + (R_{i,k-1} - R_{i+1,k-1}) / (4^k - 1) gains
+    two orders a column. U is the last correction |R_{0,k} - R_{0,k-1}| plus rounding, used only where the
+    corrections shrink (a curvature jump, of order 1, fails that and leaves the observed-order estimate)."""
+    best = _Extrapolation(sequence[0][0], math.inf, math.nan, sequence[0][1])
+    for start in range(len(sequence) - 2):
+        for length in range(3, len(sequence) - start + 1):
+            window = sequence[start:start + length]
+            values = np.array([value for value, _ in window])
+            weights = np.eye(length)
+            corrections = []
+            for column in range(1, length):
+                factor = 4**column - 1
+                corrections.append(abs(values[0] - values[1]) / factor)
+                values = values[:-1] + (values[:-1] - values[1:]) / factor
+                weights = weights[:-1] + (weights[:-1] - weights[1:]) / factor
+            if any(later >= earlier for earlier, later in zip(corrections, corrections[1:])):
+                continue
+            noise = float(np.sqrt(np.sum((weights[0] * np.array([n for _, n in window])) ** 2)))
+            uncertainty = corrections[-1] + noise
+            if uncertainty < best.uncertainty:
+                best = _Extrapolation(float(values[0]), uncertainty, 2.0 * length, noise)
     return best
 
 
@@ -1285,7 +1339,7 @@ class _Line:
     def _first(self):
         offsets = np.array([self.point(1, 0)[0], self.point(-1, 0)[0], self.point(1, 1)[0]])
         values = np.array([self.point(1, 0)[1], self.point(-1, 0)[1], self.point(1, 1)[1]])
-        return _first_estimate(self.check.f0, offsets, values, self.check.noise.absolute)
+        return _first_estimate(self.check.f0, offsets, values, self.check.noise_at(float(np.max(np.abs(values)))))
 
     def settle(self, claim: float) -> _Estimate:
         """The interval f allows along d, refined level by level until it settles the claim or the ladder ends."""
@@ -1328,20 +1382,21 @@ class _Line:
 
     def _analyse(self, low: int, high: int) -> _Estimate:
         """Estimates from levels low..high: centered, right and left, each extrapolated at its observed order."""
-        noise, f0 = self.check.noise.absolute, self.check.f0
+        noise_at, f0 = self.check.noise_at, self.check.f0
         centered, right, left = [], [], []
         for level in range(low, high + 1):
             (tp, fp), (tm, fm) = self.point(1, level), self.point(-1, level)
-            centered.append(((fp - fm) / (tp - tm), 2 * noise / (tp - tm)))
+            centered.append(((fp - fm) / (tp - tm), math.sqrt(2) * float(noise_at(max(abs(fp), abs(fm)))) / (tp - tm)))
             if level < high:
                 (tp2, fp2), (tm2, fm2) = self.point(1, level + 1), self.point(-1, level + 1)
-                right.append(tuple(map(float, _one_sided(f0, tp, fp, tp2, fp2, noise))))
-                left.append(tuple(map(float, _one_sided(f0, tm, fm, tm2, fm2, noise))))
+                for side, (ta, fa), (tb, fb) in ((right, (tp, fp), (tp2, fp2)), (left, (tm, fm), (tm2, fm2))):
+                    side.append(tuple(map(float, _one_sided(f0, ta, fa, tb, fb, noise_at(max(abs(fa), abs(fb)))))))
         smallest = self.step * 2.0**low
         if self._jumps(low):
             return _Estimate(math.nan, math.nan, math.inf, centered[0][0], JUMP_IN_F, smallest, 0.0)
-        d, r, l = (_extrapolate(family)._replace(uncertainty=_extrapolate(family).uncertainty + self.claim_rounding)
-                   for family in (centered, right, left))
+        d = min(_extrapolate(centered), _romberg(centered), key=lambda e: e.uncertainty)
+        r, l = _extrapolate(right), _extrapolate(left)
+        d, r, l = (e._replace(uncertainty=e.uncertainty + self.claim_rounding) for e in (d, r, l))
         tolerance = self.check.tolerance
         if abs(r.value - l.value) > r.uncertainty + l.uncertainty + tolerance * max(abs(r.value), abs(l.value)):
             lower, upper = sorted((r.value, l.value))
@@ -1559,7 +1614,8 @@ def _refined_secant(check: _Check, direction, u, sign, radius, at_radius) -> tup
     quarter = _secant_at(check, direction, u, sign, radius / 4)
     quadratic = (8 * quarter - 6 * half + at_radius) / 3
     linear = 2 * quarter - half
-    rounding = check.noise.absolute * 16 / radius * (8 / 3 * 4 + 2 * 2 + 1 / 3)
+    secant_rounding = math.sqrt(2) * 8 * check.noise.absolute / radius  # E |w| of a secant at radius r, t = r/16
+    rounding = secant_rounding * math.hypot(8 / 3 * 4, 2 * 2, 1 / 3)
     return quadratic, abs(quadratic - linear) + rounding
 
 
@@ -1567,7 +1623,7 @@ def _changes_piece(check: _Check, direction, sample, middle, radius, resolution)
     """Whether the most deviating nearby secant keeps its deviation when r halves (f changes piece near x)
     rather than halving it (smooth drift)."""
     u, sign, value = sample
-    rounding = check.noise.absolute * 16 / radius * 2
+    rounding = math.sqrt(2) * 8 * check.noise.absolute / radius
     if abs(value - middle) <= rounding + resolution:
         return False
     half = _secant_at(check, direction, u, sign, radius / 2)
