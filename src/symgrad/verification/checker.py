@@ -72,8 +72,8 @@ DEFAULT_NEARBY_POINTS = 4096
 EVIDENCE_POINTS = 24
 #: Base points that each get a secant before the search tests the claim's linear model first.
 SECANT_POINTS = 48
-#: Nearby base points whose gradients the hull probe estimates (see _Check.run_hull_probe).
-HULL_POINTS = 32
+#: Nearby base points whose gradients the hull probe estimates per round, and its rounds (see run_hull_probe).
+HULL_POINTS, HULL_ROUNDS = 32, 3
 #: Step ladder: levels j of s_j = h 2^j that may be evaluated.
 LOWEST_LEVEL, HIGHEST_LEVEL = -8, 6
 #: Probes the report keeps (the worst ones).
@@ -499,8 +499,10 @@ def _argument_order(f, grad, x):
 def _refuse_if_swapped(f, grad, x, report: GradientReport) -> None:
     """Raise when a failed check of two same-shaped arrays passes with them swapped: CS231n's order."""
     point, claimed = np.asarray(x), np.asarray(grad)
-    if point.shape != claimed.shape or not np.all(np.isfinite(claimed)) or not np.any(claimed):
-        return  # a zero "gradient" would match any flat region of f
+    if point.shape != claimed.shape or not np.all(np.isfinite(claimed)) or not np.all(np.isfinite(point)):
+        return
+    if any(np.array_equal(array, np.round(array)) for array in (point, claimed)):
+        return  # integer-valued: f's gradient at one may equal the other by coincidence (flat regions, integer nets)
     if report.counts.failed < report.counts.checked / 2:
         return  # swapped arguments fail nearly every probe
     mode = "full" if point.size <= 256 else "directional"
@@ -1049,31 +1051,54 @@ class _Check:
 
         Projections can all hold a claim that lies outside the Clarke set (a polytope with many vertices at a
         point where several kinks meet). So, once every probe passed at a kink and x is small enough, gradients
-        are estimated by forward differences at :data:`HULL_POINTS` nearby base points; p, the point of their
-        convex hull nearest to g, gives d = (g - p) / |g - p|, probed like any other direction (its nearby
-        points can still widen it: a piece the hull missed passes the claim, it never fails it).
+        are estimated at random nearby base points, each kept only where forward and backward differences agree
+        in every coordinate (the base point lies inside one piece: a difference that crosses a kink would mix
+        pieces into a vector that is no gradient). p, the point of their convex hull nearest to g, gives
+        d = (g - p) / |g - p|, probed like any other direction: only the probe decides. Its nearby points can
+        still widen it -- the hull missed a piece -- and then :data:`HULL_POINTS` more gradients are sampled and
+        the hull tried again, up to :data:`HULL_ROUNDS` times.
         """
-        if self.size * HULL_POINTS > self.options.max_evaluations or any(
-                (o.settled or "") == FAILED for o in self.outcomes):
+        cost = HULL_ROUNDS * 2 * HULL_POINTS * (2 * self.size + 1)
+        if cost > self.options.max_evaluations or any((o.settled or "") == FAILED for o in self.outcomes):
             return
         radius = 8 * self.step_for(None)
+        rng = np.random.default_rng([self.seed, 3])
         gradients = []
-        with self._progress(HULL_POINTS, HULL_POINTS * (self.size + 1)) as bar:
-            for _, u, sign in itertools.islice(_signed_directions(self, 2 * self.size + 1, None), HULL_POINTS):
-                base = _base_point(self, u, sign, radius).copy()
+        for _ in range(HULL_ROUNDS):
+            gradients += self._nearby_gradients(rng, radius)
+            if not gradients:
+                return
+            gap = self.claim - _nearest_in_hull(np.array(gradients), self.claim)
+            if np.linalg.norm(gap) <= self.tolerance * np.linalg.norm(self.claim):
+                return
+            away = gap / np.linalg.norm(gap)
+            number = self._numbers(1)[0]
+            self.run_directions([(f"direction {number} (away from the hull of nearby gradients)", number,
+                                  lambda: away)])
+            if not self.outcomes[-1].widened:
+                return
+
+    def _nearby_gradients(self, rng, radius) -> list:
+        """Gradients at up to HULL_POINTS random base points x + radius u inside a piece (out of 2 HULL_POINTS)."""
+        step = radius / 64
+        gradients = []
+        with self._progress(HULL_POINTS, 2 * HULL_POINTS * (2 * self.size + 1)) as bar:
+            for _ in range(2 * HULL_POINTS):
+                if len(gradients) == HULL_POINTS:
+                    break
+                u = rng.standard_normal(self.size)
+                base = _base_point(self, u / np.linalg.norm(u), 1, radius).copy()
                 at_base = self.value(base.reshape(self.shape))
-                gradient = np.empty(self.size)
+                forward, backward = np.empty(self.size), np.empty(self.size)
                 for index in range(self.size):
-                    value, offset = self.along(index, radius / 16, base)
-                    gradient[index] = (value - at_base) / offset
-                gradients.append(gradient)
+                    above, up = self.along(index, step, base)
+                    below, down = self.along(index, -step, base)
+                    forward[index], backward[index] = (above - at_base) / up, (at_base - below) / -down
+                rounding = 16 * float(self.noise_at(abs(at_base))) / step
+                if np.all(np.abs(forward - backward) <= 1e-3 * self.scale + rounding):
+                    gradients.append((forward + backward) / 2)
                 bar.update(1)
-        gap = self.claim - _nearest_in_hull(np.array(gradients), self.claim)
-        if np.linalg.norm(gap) <= self.tolerance * np.linalg.norm(self.claim):
-            return
-        away = gap / np.linalg.norm(gap)
-        number = self._numbers(1)[0]
-        self.run_directions([(f"direction {number} (away from the hull of nearby gradients)", number, lambda: away)])
+        return gradients
 
     # -- progress and the report
 
@@ -1491,7 +1516,7 @@ def _widen(check: _Check, line: _Line, outcome: _Outcome, key) -> None:
     near x, the search goes on for up to ``nearby_points`` base points, spending one evaluation on each to test
     the claim's own linear model, psi(u) = f(x + r u) - f(x) - r g^T u, which vanishes (to O(r^2)) where g is the
     gradient -- a cone that may be too thin to meet in a few dozen samples -- and a secant only where |psi| is
-    below 2% of its median so far (elsewhere psi ~ r, there ~ r^2).
+    below 2% of its median so far, refreshed every 32 points (elsewhere psi ~ r, there ~ r^2).
     """
     claim, tolerance = outcome.claim, check.tolerance
     below = claim < outcome.lower
@@ -1503,7 +1528,7 @@ def _widen(check: _Check, line: _Line, outcome: _Outcome, key) -> None:
     most_deviating, deviation = None, -1.0
     possible = None
     samples = 0
-    residuals = []
+    residuals, typical = [], math.inf
     for description, u, sign in _signed_directions(check, key, own):
         if samples >= check.options.nearby_points:
             break
@@ -1511,7 +1536,9 @@ def _widen(check: _Check, line: _Line, outcome: _Outcome, key) -> None:
         if samples > SECANT_POINTS:
             residual = abs(_claim_model_residual(check, u, sign, radius))
             residuals.append(residual)
-            if residual > 4 * check.noise.absolute + 0.02 * float(np.median(residuals)):
+            if len(residuals) % 32 == 1:
+                typical = float(np.median(residuals))
+            if residual > 4 * check.noise.absolute + 0.02 * typical:
                 continue
         value = _secant_at(check, line.direction, u, sign, radius)
         reach = value <= claim + tolerance * abs(claim) + gap / 2 if below else value >= claim - tolerance * abs(
