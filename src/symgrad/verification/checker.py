@@ -5,7 +5,7 @@ direction -- named by its index or number, never stored. Along each probe the ch
 a ladder of steps t = +-s_j, s_j = h 2^j, and reads three estimates off it:
 
     centered    D_j = (f(x + s_j d) - f(x - s_j d)) / 2 s_j                  error O(s^2) for smooth f
-    right       R_j = (-3 f(x) + 4 f(x + s_j d) - f(x + 2 s_j d)) / 2 s_j    -> f'(x; d), needs f smooth on x + [0, 2s] d
+    right       R_j = (-3 f(x) + 4 f(x + s_j d) - f(x + 2 s_j d)) / 2 s_j    -> f'(x; d), f smooth on x + [0, 2s] d
     left        L_j = ( 3 f(x) - 4 f(x - s_j d) + f(x - 2 s_j d)) / 2 s_j    -> -f'(x; -d)
 
 Smoothness is measured, not assumed: each estimate is Richardson-extrapolated across levels at the order its
@@ -307,7 +307,8 @@ def check_gradient(
             ``max_evaluations``, else directional and sparse together.
         tolerance: relative-error threshold; default :data:`TOLERANCES` of the coarser of the gradient's dtype
             and the precision f is measured to compute in.
-        step: base finite-difference step h; default fitted to f's measured noise, (noise)^(1/3) * max(1, |x|).
+        step: base finite-difference step h; default fitted to f's measured noise E and the gradient's magnitude
+            G, (E s^2 / G)^(1/3) at scale s = max(1, |x_i|).
         convex: f is convex: once a kink is met, also test f(y) >= f(x) + g^T (y - x) at random y.
         subgradient_directions: random signed directions added when a kink is met.
         nearby_points: base points near x sampled before a claim outside its interval fails.
@@ -330,16 +331,6 @@ def check_gradient(
             ``(loss, grad)`` pair.
     """
     f, grad, x, order_note = _argument_order(f, grad, x)
-    report = _check_gradient(f, grad, x, mode, samples, tolerance, step, convex, subgradient_directions, nearby_points,
-                             reference, analytic, seed, max_evaluations, progress, order_note)
-    if not report.ok and not report.inconclusive and not callable(grad):
-        _refuse_if_swapped(f, grad, x, report)
-    return report
-
-
-def _check_gradient(f, grad, x, mode, samples, tolerance, step, convex, subgradient_directions, nearby_points,
-                    reference, analytic, seed, max_evaluations, progress, order_note) -> GradientReport:
-    """:func:`check_gradient` after the argument order is settled."""
     if mode is not None and mode not in MODES:
         raise ValueError(f"mode: expected one of {MODES} or None, got {mode!r}")
     _check_reference(reference, analytic)
@@ -349,6 +340,15 @@ def _check_gradient(f, grad, x, mode, samples, tolerance, step, convex, subgradi
         nearby_points=_count("nearby_points", nearby_points), convex=convex, reference=reference,
         max_evaluations=_count("max_evaluations", max_evaluations), progress=progress,
     )
+    report = _check_gradient(f, grad, x, mode, options, seed, order_note)
+    if not report.ok and not report.inconclusive and not callable(grad):
+        _refuse_if_swapped(f, grad, x, report, options)
+    return report
+
+
+def _check_gradient(f, grad, x, mode, options: _Options, seed, order_note: str) -> GradientReport:
+    """:func:`check_gradient` once the arguments are read and the options validated."""
+    samples = options.samples
     check = _Check.start(f, grad, x, seed, options)
     if check.failure is not None:
         return check.failure
@@ -375,7 +375,7 @@ def _check_gradient(f, grad, x, mode, samples, tolerance, step, convex, subgradi
         signs = (-1,) if "directional" in mode else (1, -1)
         specs = check.claimed_direction_specs(signs) + check.random_direction_specs(options.subgradient_directions)
         check.run_directions(specs)
-        if convex:
+        if options.convex:
             check.run_inequalities(specs)
         check.run_hull_probe()
     return check.report()
@@ -429,7 +429,8 @@ def check_subgradient(
     check = _Check.start(f, g, x, seed, options)
     if check.failure is not None:
         return check.failure
-    check.mode, check.mode_reason = "subgradient", "coordinates, +-g and random directions" if coordinates else "+-g and random directions"
+    check.mode = "subgradient"
+    check.mode_reason = ("coordinates, " if coordinates else "") + "+-g and random directions"
     if coordinates:
         check.run_coordinates(np.arange(check.size))
     specs = check.claimed_direction_specs((1, -1)) + check.random_direction_specs(options.subgradient_directions)
@@ -496,7 +497,7 @@ def _argument_order(f, grad, x):
     return f, grad, x, ""
 
 
-def _refuse_if_swapped(f, grad, x, report: GradientReport) -> None:
+def _refuse_if_swapped(f, grad, x, report: GradientReport, options: _Options) -> None:
     """Raise when a failed check of two same-shaped arrays passes with them swapped: CS231n's order."""
     point, claimed = np.asarray(x), np.asarray(grad)
     if point.shape != claimed.shape or not np.all(np.isfinite(claimed)) or not np.all(np.isfinite(point)):
@@ -507,8 +508,8 @@ def _refuse_if_swapped(f, grad, x, report: GradientReport) -> None:
         return  # swapped arguments fail nearly every probe
     mode = "full" if point.size <= 256 else "directional"
     try:
-        swapped = _check_gradient(f, point, claimed, mode, 8, None, None, False, 1, 8, "centered", False,
-                                  report.seed, DEFAULT_MAX_EVALUATIONS, False, "")
+        quick = options._replace(samples=8, nearby_points=8, convex=False, reference="centered", progress=False)
+        swapped = _check_gradient(f, point, claimed, mode, quick, report.seed, "")
     except (TypeError, ValueError):
         return
     if swapped.ok:
@@ -658,8 +659,8 @@ class _Outcome:
         return max(self.lower - self.claim, self.claim - self.upper, 0.0)
 
 
-def _decide(distance: float, magnitude: float, uncertainty: float, tolerance: float, scale: float) -> str:
-    """The verdict on a claim at ``distance`` from the interval f allows, of uncertainty U.
+def _verdicts(distance, magnitude, uncertainty, tolerance: float, scale: float) -> np.ndarray:
+    """The verdicts on claims at ``distance`` from the interval f allows, with uncertainty U; elementwise.
 
     FAILED: outside by more than tolerance x magnitude + U. PASSED: U resolves the tolerance relative to the
     larger of the probe's magnitude and ``scale`` (the gradient's), and the claim is within tolerance x
@@ -667,15 +668,18 @@ def _decide(distance: float, magnitude: float, uncertainty: float, tolerance: fl
     (f flat to the last bit along every probe, and the claim 0). WITHIN: past both but within their sum: a
     finer estimate may settle it (a pass once the ladder is exhausted). INCONCLUSIVE: U too large to tell.
     """
-    if distance > tolerance * magnitude + uncertainty:
-        return FAILED
-    if magnitude == 0 and scale == 0:
-        return PASSED  # the claim and f's every difference are exactly 0: nothing to resolve
-    if uncertainty > tolerance * max(magnitude, scale):
-        return INCONCLUSIVE
-    if distance <= max(tolerance * magnitude, uncertainty) or magnitude <= tolerance * scale:
-        return PASSED
-    return WITHIN
+    distance, magnitude, uncertainty = np.broadcast_arrays(distance, magnitude, uncertainty)
+    return np.select(
+        [distance > tolerance * magnitude + uncertainty,
+         (magnitude == 0) & (scale == 0),
+         uncertainty > tolerance * np.maximum(magnitude, scale),
+         (distance <= np.maximum(tolerance * magnitude, uncertainty)) | (magnitude <= tolerance * scale)],
+        [FAILED, PASSED, INCONCLUSIVE, PASSED], WITHIN)
+
+
+def _decide(distance: float, magnitude: float, uncertainty: float, tolerance: float, scale: float) -> str:
+    """:func:`_verdicts` of one claim."""
+    return str(_verdicts(distance, magnitude, uncertainty, tolerance, scale))
 
 
 class _Check:
@@ -689,7 +693,6 @@ class _Check:
     def __init__(self, f, point, claimed, rng, seed, options: _Options):
         self.f, self.options, self.rng, self.seed = f, options, rng, seed
         self.shape, self.size = point.shape, point.size
-        self.point = point
         self.gradient_dtype = claimed.dtype
         self.claim = claimed.astype(np.float64).reshape(-1)
         self.work = np.ascontiguousarray(point, dtype=np.float64).copy()
@@ -892,12 +895,12 @@ class _Check:
         self.scale = max(self.scale, float(np.max(np.where(bad, 0.0, np.maximum(magnitude, secant)), initial=0.0)))
         distance = np.abs(claims - estimate)
         tolerance = self.tolerance
-        exactly_zero = (magnitude == 0) & (self.scale == 0)
-        passed = (((distance <= np.maximum(tolerance * magnitude, uncertainty)) | (magnitude <= tolerance * self.scale)) & (
-            uncertainty <= tolerance * np.maximum(magnitude, self.scale)) | exactly_zero) & ~bad
+        passed = (_verdicts(distance, magnitude, uncertainty, tolerance, self.scale) == PASSED) & ~bad
         self.bulk = _Bulk(indices[passed], claims[passed], estimate[passed], uncertainty[passed], steps[passed])
         pending = []
-        for position in np.flatnonzero(~passed):
+        # Most clearly outside first: the one failure confirmed with nearby points is then the worst one.
+        excess = (distance - tolerance * magnitude - uncertainty) / np.maximum(magnitude, np.finfo(np.float64).tiny)
+        for position in sorted(np.flatnonzero(~passed), key=lambda position: -excess[position]):
             index = int(indices[position])
             label = _coordinate_label(np.unravel_index(index, self.shape))
             if bad[position]:
@@ -1044,6 +1047,7 @@ class _Check:
             self.outcomes.append(outcome)
 
     def kinks_met(self) -> bool:
+        """Whether a probe met a kink at x, or needed nearby points (f changes piece near x)."""
         return any(o.behaviour == KINK or o.widened for o in self.outcomes)
 
     def run_hull_probe(self) -> None:
@@ -1065,7 +1069,14 @@ class _Check:
         rng = np.random.default_rng([self.seed, 3])
         gradients = []
         for _ in range(HULL_ROUNDS):
-            gradients += self._nearby_gradients(rng, radius)
+            try:
+                gradients += self._nearby_gradients(rng, radius)
+            except _NotFinite as error:
+                self.outcomes.append(_Outcome(
+                    "gradients near x", self._numbers(1)[0], math.nan, math.nan, math.nan, math.nan, math.inf, radius,
+                    NOT_FINITE, note=f"f = {error.args[0]} within {radius:.2g} of x: f is not finite there",
+                    settled=FAILED))
+                return
             if not gradients:
                 return
             gap = self.claim - _nearest_in_hull(np.array(gradients), self.claim)
@@ -1406,7 +1417,9 @@ class _Line:
             self.point(1, level), self.point(-1, level)
 
     def _analyse(self, low: int, high: int) -> _Estimate:
-        """Estimates from levels low..high: centered, right and left, each extrapolated at its observed order."""
+        """Estimates from levels low..high: centered, right and left, each extrapolated at its observed order (the
+        centered ones also by Romberg's table), and what they say: a kink where right and left differ beyond their
+        uncertainties, a curvature jump where they agree but centered differences converge at order 1."""
         noise_at, f0 = self.check.noise_at, self.check.f0
         centered, right, left = [], [], []
         for level in range(low, high + 1):
@@ -1429,9 +1442,9 @@ class _Line:
                              max(r.noise, l.noise))
         middle = (r.value + l.value) / 2
         one_sided_uncertainty = max(r.uncertainty, l.uncertainty) + abs(r.value - l.value) / 2
-        behaviour = CURVATURE_JUMP if d.order < 1.5 and abs(d.value - middle) <= d.uncertainty + one_sided_uncertainty \
-            else SMOOTH
-        if d.uncertainty <= one_sided_uncertainty and abs(d.value - middle) <= d.uncertainty + one_sided_uncertainty:
+        consistent = abs(d.value - middle) <= d.uncertainty + one_sided_uncertainty
+        behaviour = CURVATURE_JUMP if d.order < 1.5 and consistent else SMOOTH
+        if d.uncertainty <= one_sided_uncertainty and consistent:
             return _Estimate(d.value, d.value, d.uncertainty, d.value, behaviour, smallest, d.noise)
         return _Estimate(middle, middle, one_sided_uncertainty, d.value, behaviour, smallest, max(r.noise, l.noise))
 
