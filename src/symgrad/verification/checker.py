@@ -706,7 +706,7 @@ class _Check:
         self.directions_numbered = 0
         self.seconds_per_evaluation = 0.0
         self.precision = np.dtype(np.float64)
-        self._noise_magnitude = 0.0
+        self._noise_magnitude = self._noise_secant = 0.0
         self.mode = self.mode_reason = ""
         self.failure: GradientReport | None = None
         self.convert = as_scalar
@@ -753,10 +753,12 @@ class _Check:
         unit = self.claim / largest if largest > 0 else self.claim
         self.claimed_unit = unit / np.linalg.norm(unit) if largest > 0 else None
         # The gradient's magnitude, against which U is judged: the claim's largest entry, or what the probes
-        # measure if larger. A claim below tolerance x f's own derivative scale max |f| / max(1, |x|) near x (0,
-        # or a slope f's values cannot show) is judged against that scale: it passes where f is flat to within
-        # its rounding, as a relative error of the gradient as a whole.
-        own_scale = max(abs(self.f0), self._noise_magnitude) / max(1.0, float(np.max(np.abs(self.flat))))
+        # measure if larger. A claim below tolerance x f's own derivative scale near x -- max |f| / max(1, |x|), or
+        # the largest secant on the noise line -- is judged against that scale: a slope 0, or one that f's values
+        # cannot show (a subnormal slope, a gradient of 1e-15 at a point where f curves), passes where f is flat
+        # to within its rounding, as a relative error of the gradient as a whole.
+        own_scale = max(max(abs(self.f0), self._noise_magnitude) / max(1.0, float(np.max(np.abs(self.flat)))),
+                        self._noise_secant)
         self.scale = largest if largest > self.tolerance * own_scale else own_scale
 
     # -- evaluating f
@@ -824,6 +826,9 @@ class _Check:
                 raise _NotFinite(f"f(x + {k * spacing:.3g} v) = {error} (measuring f's noise): f is not finite "
                                  f"near x") from None
         self._noise_magnitude = max(self._noise_magnitude, float(np.max(np.abs(values))))
+        offsets = np.abs(np.arange(-(NOISE_POINTS // 2), NOISE_POINTS // 2 + 1)) * spacing * OFF_GRID
+        secants = np.abs(np.array(values) - self.f0)[offsets > 0] / offsets[offsets > 0]
+        self._noise_secant = max(self._noise_secant, float(np.max(secants)))
         return measure_noise(values, output_dtype)
 
     def step_for(self, direction) -> float:
