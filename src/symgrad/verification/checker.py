@@ -20,7 +20,10 @@ third differences of f at tiny steps). Then:
 A claim outside that interval by more than the tolerance plus U is checked against the Clarke generalized
 gradient before it fails: directional secants at nearby base points y = x + r u (several u, r -> 0
 extrapolated) are, by Lebourg's mean-value theorem, values xi^T d of generalized gradients xi near x, so they
-widen the interval towards [-f°(x; -d), f°(x; d)]. A claim still outside fails.
+widen the interval towards [-f°(x; -d), f°(x; d)]; and where f(y) - f(x) - g^T (y - x) vanishes, the whole
+gradient measured next to y can show that g is itself a limiting gradient. A claim still outside fails. A
+claim that passes every probe is also probed along the direction that separates it from the hull of gradients
+measured near x, since a point can lie in every probed projection of a polytope and still outside it.
 
 The verdict is ``ok`` only when every probe resolved the claim to the tolerance: a probe whose U exceeds the
 tolerance (relative to the gradient's magnitude) makes the check *inconclusive*, never a silent pass.
@@ -377,6 +380,8 @@ def _check_gradient(f, grad, x, mode, options: _Options, seed, order_note: str) 
         check.run_directions(specs)
         if options.convex:
             check.run_inequalities(specs)
+    check.confirm_failures()
+    if check.kinks_met():
         check.run_hull_probe()
     return check.report()
 
@@ -437,6 +442,7 @@ def check_subgradient(
     check.run_directions(specs)
     if convex:
         check.run_inequalities(specs)
+    check.confirm_failures()
     if coordinates and check.kinks_met():
         check.run_hull_probe()
     return check.report()
@@ -648,6 +654,7 @@ class _Outcome:
     note: str = ""
     settled: str | None = None  # a verdict fixed before the gradient's magnitude is known (failures)
     widened: bool = False
+    line: _Line | None = None  # outside its interval at x: to be widened with nearby points, or failed
 
     def magnitude(self) -> float:
         values = [abs(v) for v in (self.claim, self.lower, self.upper) if math.isfinite(v)]
@@ -702,12 +709,12 @@ class _Check:
         self.evaluations = 0
         self.outcomes: list[_Outcome] = []
         self.bulk = None  # coordinates settled in one vectorized pass (see run_coordinates)
-        self.confirmed_failures = 0
         self.directions_numbered = 0
         self.seconds_per_evaluation = 0.0
         self.precision = np.dtype(np.float64)
         self._noise_magnitude = self._noise_secant = 0.0
         self.mode = self.mode_reason = ""
+        self.certified = ""  # where the claim was measured to be f's gradient next to x, if it was
         self.failure: GradientReport | None = None
         self.convert = as_scalar
         self._start_clock = time.perf_counter()
@@ -904,7 +911,8 @@ class _Check:
         self.bulk = _Bulk(indices[passed], claims[passed], estimate[passed], uncertainty[passed], steps[passed])
         pending = []
         # Most clearly outside first: the one failure confirmed with nearby points is then the worst one.
-        excess = (distance - tolerance * magnitude - uncertainty) / np.maximum(magnitude, np.finfo(np.float64).tiny)
+        with np.errstate(over="ignore", invalid="ignore"):
+            excess = (distance - tolerance * magnitude - uncertainty) / np.maximum(magnitude, np.finfo(float).tiny)
         for position in sorted(np.flatnonzero(~passed), key=lambda position: -excess[position]):
             index = int(indices[position])
             label = _coordinate_label(np.unravel_index(index, self.shape))
@@ -1012,20 +1020,34 @@ class _Check:
             outcome.settled = FAILED
             outcome.note = "f(x + s d) - f(x) does not shrink with s: f is discontinuous at x, no gradient exists"
             return outcome
-        if _decide(outcome.distance(), outcome.magnitude(), outcome.uncertainty, self.tolerance, self.scale) != FAILED:
-            return outcome
-        if self.confirmed_failures > 0:
-            outcome.settled = FAILED
-            outcome.note = "outside its interval at x; nearby points not sampled once a failure was confirmed"
-            return outcome
-        try:
-            key = int(line.direction) if isinstance(line.direction, (int, np.integer)) else self.size + index
-            _widen(self, line, outcome, key)
-        except _NotFinite as error:
-            return self._not_finite(label, index, line, error)
-        if outcome.settled == FAILED:
-            self.confirmed_failures += 1
+        if _decide(outcome.distance(), outcome.magnitude(), outcome.uncertainty, self.tolerance, self.scale) == FAILED:
+            outcome.line = line  # widened or failed by confirm_failures, once every probe has said what f does
         return outcome
+
+    def confirm_failures(self) -> None:
+        """Widen each claim still outside its interval with nearby points, most clearly outside first; fail it if
+        they do not reach it. After one such failure the rest fail without sampling (the verdict is made).
+        Whether f changes piece near x is known by then from every probe (a kink met, or an interval widened),
+        so a probe whose own line looks smooth still gets the full search where f is not."""
+        pending = [o for o in self.outcomes if o.line is not None and o.settled is None and not o.widened]
+        excess = [(o.distance() - self.tolerance * o.magnitude() - o.uncertainty) / max(o.magnitude(), 1e-300)
+                  for o in pending]
+        for _, outcome in sorted(zip(excess, pending), key=lambda pair: -pair[0]):
+            line = outcome.line
+            outcome.line = None
+            if self.certified:
+                _certified(outcome, self.certified)
+                continue
+            if any(o.settled == FAILED for o in self.outcomes):
+                outcome.settled = FAILED
+                outcome.note = "outside its interval at x; nearby points not sampled once a failure was confirmed"
+                continue
+            key = int(line.direction) if isinstance(line.direction, (int, np.integer)) else self.size + outcome.index
+            try:
+                _widen(self, line, outcome, key, evidence=self.kinks_met())
+            except _NotFinite as error:
+                outcome.behaviour, outcome.settled = NOT_FINITE, FAILED
+                outcome.note = f"{error.args[0]} near x: f is not finite there"
 
     def run_inequalities(self, specs) -> None:
         """f(y) - f(x) >= g^T (y - x) at y = x + t d, t cycling through 1e-3, 1e-1 and 1 times max(1, |x|)."""
@@ -1068,7 +1090,7 @@ class _Check:
         the hull tried again, up to :data:`HULL_ROUNDS` times.
         """
         cost = HULL_ROUNDS * 2 * HULL_POINTS * (2 * self.size + 1)
-        if cost > self.options.max_evaluations or any((o.settled or "") == FAILED for o in self.outcomes):
+        if self.certified or cost > self.options.max_evaluations or any(o.settled == FAILED for o in self.outcomes):
             return
         radius = 8 * self.step_for(None)
         rng = np.random.default_rng([self.seed, 3])
@@ -1091,6 +1113,7 @@ class _Check:
             number = self._numbers(1)[0]
             self.run_directions([(f"direction {number} (away from the hull of nearby gradients)", number,
                                   lambda: away)])
+            self.confirm_failures()
             if not self.outcomes[-1].widened:
                 return
 
@@ -1467,30 +1490,41 @@ class _Line:
 
 
 def _nearby_directions(check: _Check, key, own):
-    """Directions u of nearby base points y = x + r u, each to be followed by -u: the claimed gradient's, the
-    all-ones, every coordinate (a few dozen in seeded order when x is large; a coordinate is (index, 1)),
-    then evenly spread directions when x has 2 or 3 entries, else sums of two coordinates, random signs and
-    Gaussian ones -- kinks of integer-weight models often align with coordinate combinations."""
+    """Directions u of nearby base points y = x + r u, each to be followed by -u: structured ones -- the claimed
+    gradient's, the all-ones, every coordinate (a few dozen in seeded order when x is large; a coordinate is
+    (index, 1)), then evenly spread directions when x has 2 or 3 entries, else sums of two coordinates and random
+    signs (kinks of integer-weight models often align with coordinate combinations) -- alternating with Gaussian
+    ones, which leave no tied coordinate on its kink."""
+    rng = np.random.default_rng([check.seed, 2, key])
+    structured = _structured_directions(check, rng, own)
+    if check.size == 1:
+        yield from structured
+        return
+    for pair in itertools.zip_longest(structured, _gaussian_directions(check.size, rng)):
+        yield from (direction for direction in pair if direction is not None)
+
+
+def _structured_directions(check: _Check, rng, own):
     size = check.size
     if check.claimed_unit is not None:
         yield "the claimed gradient's direction", check.claimed_unit
     yield "the all-ones direction", np.full(size, 1 / math.sqrt(size))
-    rng = np.random.default_rng([check.seed, 2, key])
-    coordinates = [k for k in rng.permutation(size)[:64].tolist() if k != own]
-    for k in coordinates:
-        yield f"coordinate {k}", (k, 1)
-    if size == 1:
-        return
+    for k in rng.permutation(size)[:64].tolist():
+        if k != own:
+            yield f"coordinate {k}", (k, 1)
     if size in (2, 3):
         yield from _evenly_spread(size, rng)
         return
-    for _ in range(16):
+    for _ in range(16 if size >= 2 else 0):
         first, second = rng.choice(size, size=2, replace=False)
         direction = np.zeros(size)
         direction[first], direction[second] = rng.choice((-1.0, 1.0), size=2) / math.sqrt(2)
         yield "a sum of two coordinates", direction
     for _ in range(16 if size >= 4 else 0):
         yield "random signs", rng.choice((-1.0, 1.0), size=size) / math.sqrt(size)
+
+
+def _gaussian_directions(size: int, rng):
     while True:
         direction = rng.standard_normal(size)
         yield "a random direction", direction / np.linalg.norm(direction)
@@ -1522,7 +1556,7 @@ def _signed_directions(check, key, own):
         yield description, u, -1
 
 
-def _widen(check: _Check, line: _Line, outcome: _Outcome, key) -> None:
+def _widen(check: _Check, line: _Line, outcome: _Outcome, key, evidence: bool) -> None:
     """Widen ``outcome``'s interval with secants at nearby base points until it holds the claim, or fail it.
 
     The secant (f(y + t d) - f(y - t d)) / 2t at y = x + r u is xi^T d for some Clarke gradient xi at a point of
@@ -1534,7 +1568,8 @@ def _widen(check: _Check, line: _Line, outcome: _Outcome, key) -> None:
     near x, the search goes on for up to ``nearby_points`` base points, spending one evaluation on each to test
     the claim's own linear model, psi(u) = f(x + r u) - f(x) - r g^T u, which vanishes (to O(r^2)) where g is the
     gradient -- a cone that may be too thin to meet in a few dozen samples -- and a secant only where |psi| is
-    below 2% of its median so far, refreshed every 32 points (elsewhere psi ~ r, there ~ r^2).
+    below 2% of its median so far, refreshed every 32 points (elsewhere psi ~ r, there ~ r^2), and at every
+    fourth point (a claim that combines pieces, such as relu'(0) = 1/2, is no piece's gradient).
     """
     claim, tolerance = outcome.claim, check.tolerance
     below = claim < outcome.lower
@@ -1542,7 +1577,7 @@ def _widen(check: _Check, line: _Line, outcome: _Outcome, key) -> None:
     radius = 8 * line.step
     middle = (outcome.lower + outcome.upper) / 2
     own = line.direction if isinstance(line.direction, (int, np.integer)) else None
-    evidence = outcome.behaviour == KINK
+    evidence = evidence or outcome.behaviour == KINK
     most_deviating, deviation = None, -1.0
     possible = None
     samples = 0
@@ -1556,7 +1591,11 @@ def _widen(check: _Check, line: _Line, outcome: _Outcome, key) -> None:
             residuals.append(residual)
             if len(residuals) % 32 == 1:
                 typical = float(np.median(residuals))
-            if residual > 4 * check.noise.absolute + 0.02 * typical:
+            if residual <= 4 * check.noise.absolute + 1e-3 * typical and _is_limiting_gradient(check, u, sign, radius):
+                check.certified = f"x {'-' if sign < 0 else '+'} {radius:.2g} u, u = {description}"
+                _certified(outcome, check.certified)
+                return
+            if residual > 4 * check.noise.absolute + 0.02 * typical and samples % 4:
                 continue
         value = _secant_at(check, line.direction, u, sign, radius)
         reach = value <= claim + tolerance * abs(claim) + gap / 2 if below else value >= claim - tolerance * abs(
@@ -1595,6 +1634,39 @@ def _widen(check: _Check, line: _Line, outcome: _Outcome, key) -> None:
     outcome.settled = FAILED
     outcome.note = (f"outside its interval at x and at {samples} nearby points"
                     + ("" if evidence else " (f looks differentiable around x along d)"))
+
+
+def _certified(outcome: _Outcome, where: str) -> None:
+    """Widen ``outcome`` to its claim: the claim was measured to be f's gradient next to x."""
+    outcome.lower, outcome.upper = min(outcome.lower, outcome.claim), max(outcome.upper, outcome.claim)
+    outcome.widened = True
+    outcome.note = f"the claim is f's gradient next to x, measured at {where}"
+
+
+def _is_limiting_gradient(check: _Check, u, sign, radius) -> bool:
+    """Whether the claim is f's gradient on the piece that x + r u lies in, as r -> 0: central differences with
+    step t = r / 1024 (inside even a sliver of a piece; forward and backward differences must agree) at r and r/2,
+    extrapolated to 0, equal the claim within the tolerance and their rounding. Such a claim is a limiting
+    gradient, in the Clarke set, whatever direction a probe takes. 4 n + 2 evaluations; only for n <= 64."""
+    if check.size > 64:
+        return False
+    estimates = []
+    for scale in (1.0, 0.5):
+        base = _base_point(check, u, sign, radius * scale).copy()
+        step = radius * scale / 1024
+        at_base = check.value(base.reshape(check.shape))
+        forward, backward = np.empty(check.size), np.empty(check.size)
+        for index in range(check.size):
+            above, up = check.along(index, step, base)
+            below, down = check.along(index, -step, base)
+            forward[index], backward[index] = (above - at_base) / up, (at_base - below) / -down
+        rounding = 4 * float(check.noise_at(abs(at_base))) / step
+        if np.any(np.abs(forward - backward) > check.tolerance * np.abs(forward) + rounding):
+            return False
+        estimates.append((forward + backward) / 2)
+    limit = 2 * estimates[1] - estimates[0]
+    uncertainty = np.abs(estimates[1] - estimates[0]) + 3 * rounding
+    return bool(np.all(np.abs(limit - check.claim) <= check.tolerance * np.abs(check.claim) + uncertainty))
 
 
 def _claim_model_residual(check: _Check, u, sign, radius) -> float:
