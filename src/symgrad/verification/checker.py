@@ -975,15 +975,21 @@ class _Check:
 
     def _complex_probe(self, label, index, direction) -> _Outcome:
         """Im f(x + i tau d) / tau: exact to rounding for analytic f, so U is rounding alone (32 units in the last
-        place of the derivative, the underflow of tau, and the claim's own rounding)."""
+        place of the derivative, the underflow of tau, and the claim's own rounding). tau is COMPLEX_STEP, or
+        larger where derivatives as small as the gradient's scale would underflow: its truncation is O(tau^2),
+        negligible up to 2^-27 max(1, |x|)."""
         dense = direction if not isinstance(direction, (int, np.integer)) else np.eye(1, self.size, direction)[0]
-        numerical = _complex_step_derivative(self.f, self.work, dense.reshape(self.shape))
+        underflow = 32 * float(np.finfo(np.float64).tiny)
+        largest = 2.0**-27 * max(1.0, float(np.max(np.abs(self.flat))))
+        needed = 16 * underflow / (self.tolerance * self.scale) if self.scale > 0 else 0.0
+        tau = min(max(COMPLEX_STEP, needed), largest)
+        numerical = _complex_step_derivative(self.f, self.work, dense.reshape(self.shape), tau)
         self.evaluations += 1
         claim = self.claim_along(direction)
-        uncertainty = 32 * float(np.finfo(np.float64).eps) * abs(numerical) + 32 * float(
-            np.finfo(np.float64).tiny) / COMPLEX_STEP + self.claim_rounding(float(np.sum(np.abs(dense))))
+        uncertainty = 32 * float(np.finfo(np.float64).eps) * abs(numerical) + underflow / tau + self.claim_rounding(
+            float(np.sum(np.abs(dense))))
         self.scale = max(self.scale, abs(claim), abs(numerical))
-        return _Outcome(label, index, claim, numerical, numerical, numerical, uncertainty, COMPLEX_STEP, COMPLEX)
+        return _Outcome(label, index, claim, numerical, numerical, numerical, uncertainty, tau, COMPLEX)
 
     def noise_at(self, magnitude):
         """Rounding bound of a value of f of this magnitude: E, grown in proportion where |f| exceeds what the

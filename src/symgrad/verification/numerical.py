@@ -130,15 +130,15 @@ def complex_step_gradient(f: Callable, x, *, analytic: bool = False) -> np.ndarr
     return gradient
 
 
-def _complex_step_derivative(f, x: np.ndarray, direction: np.ndarray) -> float:
-    """Im f(x + i h d) / h for one direction d (S), h = :data:`COMPLEX_STEP`."""
+def _complex_step_derivative(f, x: np.ndarray, direction: np.ndarray, step: float = COMPLEX_STEP) -> float:
+    """Im f(x + i h d) / h for one direction d (S), h = ``step`` (default :data:`COMPLEX_STEP`)."""
     try:
-        value = np.asarray(f(x.astype(np.complex128) + 1j * COMPLEX_STEP * direction))
+        value = np.asarray(f(x.astype(np.complex128) + 1j * step * direction))
     except TypeError as error:
         raise ValueError(f"f: cannot be evaluated at complex x ({error}); complex step needs analytic f") from error
     if value.size != 1:
         raise TypeError(f"f: must return one number, returned an array of shape {value.shape}")
-    return float(np.imag(value.reshape(()))) / COMPLEX_STEP
+    return float(np.imag(value.reshape(()))) / step
 
 
 def _refuse_unless_analytic(analytic: bool) -> None:
