@@ -10,6 +10,7 @@ from symgrad.verification.checker import (
     assert_gradient,
     check_gradient,
     default_step,
+    random_direction,
 )
 from symgrad.verification.derivation_checks import check_derivation
 from symgrad.verification.numerical import complex_step_gradient
@@ -74,9 +75,14 @@ def test_sparse_mode_probes_the_requested_number_of_distinct_coordinates():
 def test_directional_mode_uses_signed_directions_and_a_constant_number_of_probes():
     x = np.linspace(-1, 1, 50)
     report = check_gradient(cubic, cubic_gradient, x, "directional", samples=4, seed=0)
-    assert len(report.probes) == 5
-    random_directions = [probe.direction for probe in report.probes if "random" in probe.label]
-    assert all((d < 0).any() and (d > 0).any() for d in random_directions)
+    assert report.counts.checked == 5 and report.mode == "directional"
+    random_numbers = [probe.index for probe in report.probes if "random" in probe.label]
+    assert random_numbers
+    for number in random_numbers:
+        direction = random_direction(x.shape, report.seed, number)
+        assert (direction < 0).any() and (direction > 0).any()
+        assert report.probes[[p.index for p in report.probes].index(number)].analytic == pytest.approx(
+            cubic_gradient(x) @ direction)
 
 
 def test_directional_mode_catches_a_sign_flip_that_nonnegative_directions_could_not():
@@ -122,7 +128,7 @@ def test_a_float32_gradient_is_checked_against_a_float64_reference_with_the_floa
 def test_assert_gradient_returns_the_report_or_raises_it():
     x = np.array([0.5, 2.0])
     assert assert_gradient(cubic, cubic_gradient, x).ok
-    with pytest.raises(AssertionError, match=r"FAILED.*\n.*at x\[0\]"):
+    with pytest.raises(AssertionError, match=r"FAILED: x\[0\]: the claim 5.5 is outside"):
         assert_gradient(cubic, lambda v: 2 * cubic_gradient(v), x, seed=0)
 
 
@@ -141,7 +147,6 @@ def test_a_gradient_given_as_an_array_is_accepted():
         ((cubic, "gradient", np.ones(3)), TypeError, "grad"),
         ((42, cubic_gradient, np.ones(3)), TypeError, "f"),
         ((cubic, cubic_gradient, np.array(["a", "b"])), TypeError, "x"),
-        ((lambda v: np.inf, cubic_gradient, np.ones(3)), ValueError, "f: f\\(x\\)"),
     ],
 )
 def test_bad_inputs_raise_errors_that_name_the_argument(arguments, error, message):
@@ -165,7 +170,7 @@ def test_taylor_slope_is_two_for_the_right_gradient_and_one_for_a_wrong_one():
     wrong = check_taylor_remainder(cubic, lambda v: cubic_gradient(v) + 1e-3, x, seed=1)
     assert right.ok and right.slope == pytest.approx(2.0, abs=0.1)
     assert not wrong.ok and wrong.slope == pytest.approx(1.0, abs=0.1)
-    assert "t^1.0" in str(wrong) and "FAILED" in str(wrong)
+    assert f"t^{wrong.slope:.2f}" in str(wrong) and "FAILED" in str(wrong)
 
 
 def test_taylor_remainder_of_a_linear_function_is_at_rounding_level():

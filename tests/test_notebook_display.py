@@ -51,7 +51,9 @@ def test_a_passing_report_renders_as_a_small_table():
     assert table["verdict"] == "**passed**"
     assert table["mode"].startswith("full: float64 gradient vs float64 reference")
     assert table["max relative error"].endswith("<= tolerance 1.0e-07")
-    assert table["probes"] == "2, no kink met"
+    counts = report.counts
+    assert table["reason"] == report.reason
+    assert table["probes"] == f"{counts.checked}: {counts.checked} passed, 0 failed, 0 inconclusive; no kink met"
 
 
 def test_a_failing_report_table_shows_the_worst_probe_and_a_kink():

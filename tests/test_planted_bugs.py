@@ -174,7 +174,8 @@ def test_planted_bug_is_caught_in_full_and_directional_mode_and_the_correct_grad
     case = data.draw(BANK[bug])
     assume(changes_the_gradient(case))
     for mode in ("full", "directional"):
-        caught = check_gradient(case.f, case.buggy, case.x, mode, seed=seed)
+        # Fewer nearby points can only fail a claim sooner: a claim outside the Clarke set is never reached.
+        caught = check_gradient(case.f, case.buggy, case.x, mode, seed=seed, nearby_points=256)
         assert not caught.ok, caught
         passed = check_gradient(case.f, case.correct, case.x, mode, seed=seed)
         assert passed.ok, passed
@@ -212,6 +213,6 @@ def test_failure_report_names_the_worst_coordinate_with_both_values():
     assert report.numerical == pytest.approx(true_entry, rel=1e-9)
     assert report.max_rel_error == pytest.approx(2 / 3, rel=1e-6)
     text = str(report)
-    assert "FAILED" in text and "at x[1, 0]" in text
+    assert "FAILED" in text and "FAILED x[1, 0]" in text
     assert f"analytic   {3 * true_entry: .12g}" in text
     assert "numerical" in text and f"{true_entry:.6f}"[:-1] in text

@@ -69,9 +69,10 @@ def test_svm_gradient_with_a_kink_value_outside_zero_one_is_not_a_subgradient(ki
     at_one = svm_objective(X, y, delta, 0.0, 1.0)[1]
     # The gradient is affine in the kink value k (svm_loss_and_grad accepts only k in [0, 1]).
     claimed = (1 - kink_value) * at_zero(W) + kink_value * at_one(W)
-    report = check_subgradient(f, claimed, W, seed=seed)
+    # Fewer nearby points can only fail a claim sooner: a claim outside the Clarke set is never reached.
+    report = check_subgradient(f, claimed, W, seed=seed, nearby_points=256)
     assert not report.ok, report
-    assert not check_gradient(f, claimed, W, "directional", seed=seed).ok
+    assert not check_gradient(f, claimed, W, "directional", seed=seed, nearby_points=256).ok
 
 
 @pytest.mark.parametrize("sign_at_zero", [0.0, 0.5, 1.0, -1.0])
@@ -88,7 +89,7 @@ def test_l1_subgradient_with_sign_zero_in_the_interval_passes(sign_at_zero, W, s
 def test_l1_with_sign_zero_beyond_one_is_caught_wherever_a_weight_is_zero(W, seed):
     l1 = compile_derivation(get_derivation("l1_regularizer"))
     subgradient = np.where(W == 0, 1.5, l1.gradient(W))
-    report = check_subgradient(l1.value, subgradient, W, seed=seed)
+    report = check_subgradient(l1.value, subgradient, W, seed=seed, nearby_points=256)
     assert report.ok == (not np.any(W == 0)), report
 
 

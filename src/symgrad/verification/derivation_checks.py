@@ -33,7 +33,7 @@ def check_derivation(
     derivation: Derivation | CompiledDerivation,
     x: npt.ArrayLike,
     /,
-    mode: str = "full",
+    mode: str | None = None,
     *,
     parameters: Mapping[str, npt.ArrayLike] | None = None,
     **keywords: Any,

@@ -20,7 +20,23 @@ COMPLEX_STEP = 2.0**-500
 
 def scalar_value(f: Callable, x: np.ndarray) -> float:
     """``f(x)`` as a Python float; a TypeError when f does not return one finite-or-not real number."""
-    value = np.asarray(f(x))
+    return as_scalar(f(x))
+
+
+def as_scalar(value) -> float:
+    """A value returned by f as a Python float; a TypeError, showing the fix, for anything but one real number.
+
+    CS231n's loss functions return ``(loss, grad)``: that pair gets its own message.
+    """
+    if isinstance(value, (tuple, list)) and len(value) == 2 and np.ndim(value[0]) == 0 and np.ndim(value[1]) > 0:
+        raise TypeError(
+            "f: returned a (loss, gradient) pair, as CS231n's loss functions do; pass the loss alone, e.g. "
+            "check_gradient(lambda W: loss_and_grad(W)[0], lambda W: loss_and_grad(W)[1], W)"
+        )
+    try:
+        value = np.asarray(value)
+    except ValueError as error:
+        raise TypeError(f"f: must return one real number, returned {type(value).__name__} ({error})") from None
     if value.size != 1 or not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
         raise TypeError(f"f: must return one real number, returned an array of shape {value.shape} ({value.dtype})")
     return float(value.reshape(()))
@@ -38,7 +54,7 @@ def floating_copy(x, dtype=None) -> np.ndarray:
     return np.array(x, dtype=dtype, copy=True)
 
 
-def _check_finite_point(point: np.ndarray) -> None:
+def check_finite_point(point: np.ndarray) -> None:
     if not np.all(np.isfinite(point)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(point))[0])
         raise ValueError(f"x: must be finite, got {point[bad]} at index {bad}")
@@ -103,29 +119,29 @@ def complex_step_gradient(f: Callable, x, *, analytic: bool = False) -> np.ndarr
     Returns:
         float64 array (S).
     """
-    _refuse_unless_analytic(analytic)
+    refuse_unless_analytic(analytic)
     point = floating_copy(x, np.float64)
-    _check_finite_point(point)
+    check_finite_point(point)
     gradient = np.empty(point.shape)
     for index in np.ndindex(point.shape):
         direction = np.zeros(point.shape)
         direction[index] = 1.0
-        gradient[index] = _complex_step_derivative(f, point, direction)
+        gradient[index] = complex_step_derivative(f, point, direction)
     return gradient
 
 
-def _complex_step_derivative(f, x: np.ndarray, direction: np.ndarray) -> float:
-    """Im f(x + i h d) / h for one direction d (S), h = :data:`COMPLEX_STEP`."""
+def complex_step_derivative(f, x: np.ndarray, direction: np.ndarray, step: float = COMPLEX_STEP) -> float:
+    """Im f(x + i h d) / h for one direction d (S), h = ``step`` (default :data:`COMPLEX_STEP`)."""
     try:
-        value = np.asarray(f(x.astype(np.complex128) + 1j * COMPLEX_STEP * direction))
+        value = np.asarray(f(x.astype(np.complex128) + 1j * step * direction))
     except TypeError as error:
         raise ValueError(f"f: cannot be evaluated at complex x ({error}); complex step needs analytic f") from error
     if value.size != 1:
         raise TypeError(f"f: must return one number, returned an array of shape {value.shape}")
-    return float(np.imag(value.reshape(()))) / COMPLEX_STEP
+    return float(np.imag(value.reshape(()))) / step
 
 
-def _refuse_unless_analytic(analytic: bool) -> None:
+def refuse_unless_analytic(analytic: bool) -> None:
     if analytic is not True:
         raise ValueError(
             "analytic: complex step needs f to extend analytically to complex x; through abs, maximum, "
@@ -135,7 +151,8 @@ def _refuse_unless_analytic(analytic: bool) -> None:
 
 
 def relative_errors(a, b) -> np.ndarray:
-    """Elementwise |a - b| / max(|a|, |b|), with 0 where both are 0; a and b real, of one shape."""
+    """Elementwise |a - b| / max(|a|, |b|), with 0 where both are 0 and NaN where either is not finite;
+    a and b real, of one shape."""
     a, b = np.asarray(a), np.asarray(b)
     for name, array in (("a", a), ("b", b)):
         if np.iscomplexobj(array) or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
@@ -143,19 +160,25 @@ def relative_errors(a, b) -> np.ndarray:
     a, b = a.astype(np.float64), b.astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"b: shape {b.shape} differs from a's shape {a.shape}")
-    scale = np.maximum(np.abs(a), np.abs(b))
-    difference = np.abs(a - b)
-    return np.divide(difference, scale, out=np.zeros_like(difference), where=scale > 0)
+    with np.errstate(invalid="ignore"):
+        scale = np.maximum(np.abs(a), np.abs(b))
+        difference = np.abs(a - b)
+        errors = np.divide(difference, scale, out=np.zeros_like(difference), where=scale > 0)
+    errors[~(np.isfinite(a) & np.isfinite(b))] = np.nan
+    return errors
 
 
 def relative_error(a, b) -> float:
     """The lecture's gradient-check error: max over elements of |a - b| / max(|a|, |b|).
 
-    Guarded at 0 (two zeros agree exactly). Rule of thumb in float64 (CS231n): > 1e-2 wrong,
+    Guarded at 0 (two zeros agree exactly); NaN when either side holds a NaN or an infinity, so that a
+    non-finite gradient never reads as a match. Rule of thumb in float64 (CS231n): > 1e-2 wrong,
     < 1e-4 fine with kinks, <= 1e-7 good.
 
     >>> relative_error([1.0, 0.0], [1.0 + 1e-9, 0.0]) < 1e-8
     True
+    >>> relative_error([float("nan")], [1.0])
+    nan
     """
     errors = relative_errors(a, b)
-    return float(errors.max()) if errors.size else 0.0
+    return float(np.max(errors)) if errors.size else 0.0
