@@ -268,3 +268,16 @@ def test_an_unwritable_figure_path_is_an_os_error_naming_the_path(tmp_path):
         plot_slice_1d(blocker / "figure.png", [0.0, 1.0], {"a": [1.0, 2.0]})
     with pytest.raises(FileNotFoundError, match=r"^path: cannot write /proc/symgrad_no_such/figure.png"):
         plot_slice_1d("/proc/symgrad_no_such/figure.png", [0.0, 1.0], {"a": [1.0, 2.0]})
+
+
+def test_a_float32_sweep_evaluates_every_step_in_float32(digits, point):
+    # a float64 W after a step would make the loss copy a float32 X to float64 (1.2 GB for CIFAR-10's training split)
+    seen = []
+
+    def recording_loss(W, X, y, reg=0.0):
+        seen.append((W.dtype, X.dtype))
+        return svm_loss_and_grad(W, X, y, reg=reg)
+
+    X = digits.X_dev.astype(np.float32)
+    step_size_sweep(recording_loss, point[0].astype(np.float32), X, digits.y_dev, [1e-3, 1e-1])
+    assert seen == [(np.float32, np.float32)] * 3

@@ -230,7 +230,7 @@ def command_train(arguments) -> int:
     from symgrad.training import descent
     from symgrad.training import strategies as training
 
-    # the exception the strategies raise when a run diverges (descent.py defines it; strategies.py re-exports it)
+    # what the strategies raise when a run diverges: descent.TrainingDiverged, which strategies.py takes over
     diverged = getattr(training, "TrainingDiverged", descent.TrainingDiverged)
     refuse_unused_training_options(arguments)
     learning_rate, steps, reg, local_step = TRAINING_DEFAULTS[arguments.dataset]
@@ -443,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def installed_version() -> str:
+    """The installed distribution's version, for ``--version``."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -68,9 +68,9 @@ def step_size_sweep(loss_and_grad: Callable, W, X, y, step_sizes=LECTURE_STEP_SI
 
 
 def _loss_after_step(loss_and_grad: Callable, W, gradient, alpha: float, X, y, reg: float) -> float:
-    """L(W - alpha * gradient); the inputs were checked by L(W), so an error here is the step's overflow."""
+    """L(W - alpha * gradient) in W's dtype; the inputs were checked by L(W), so an error here is the step's overflow."""
     with np.errstate(over="ignore", invalid="ignore"):
-        W_after = W - alpha * gradient
+        W_after = W - float(alpha) * gradient  # a NumPy float64 alpha would promote a float32 W (and copy X)
     try:
         return float(loss_and_grad(W_after, X, y, reg=reg)[0])
     except ValueError as error:
