@@ -48,9 +48,12 @@ class LineSearch:
     def __post_init__(self) -> None:
         if not callable(self.objective):
             raise TypeError("objective: the line search needs a callable L(w) -> float")
-        if isinstance(self.step_sizes, (str, bytes)) or not isinstance(self.step_sizes, (Sequence, np.ndarray)):
-            raise TypeError(f"step_sizes: expected a sequence of numbers > 0, got {type(self.step_sizes).__name__}")
-        steps = tuple(validation.positive_number(a, f"step_sizes[{i}]") for i, a in enumerate(self.step_sizes))
+        sizes = self.step_sizes
+        if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+            sizes = sizes.tolist()
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+            raise TypeError(f"step_sizes: expected a sequence of numbers > 0, got {type(sizes).__name__}")
+        steps = tuple(validation.positive_number(a, f"step_sizes[{i}]") for i, a in enumerate(sizes))
         if not steps:
             raise ValueError("step_sizes: need at least one step size > 0, got none")
         object.__setattr__(self, "step_sizes", steps)
@@ -182,7 +185,7 @@ def gradient_descent(
     converged = False
     for k in range(steps):
         g = _checked_gradient(grad, w, k, rates)
-        norms.append(_norm(g))
+        norms.append(euclidean_norm(g))
         if tolerance is not None and norms[-1] < tolerance:
             converged = True
             break
@@ -197,7 +200,7 @@ def gradient_descent(
         rates.append(rate)
         path.append(w.copy())
     if tolerance is not None and not converged and steps > 0:
-        converged = _norm(_checked_gradient(grad, w, steps, rates)) < tolerance
+        converged = euclidean_norm(_checked_gradient(grad, w, steps, rates)) < tolerance
     return GradientDescentResult(
         w=w,
         path=np.stack(path),
@@ -207,8 +210,9 @@ def gradient_descent(
     )
 
 
-def _norm(v: np.ndarray) -> float:
-    """The Euclidean norm of a finite array, scaled by its largest entry so that squaring cannot overflow."""
+def euclidean_norm(v) -> float:
+    """||v||_2 of a finite array, scaled by its largest entry so that squaring cannot overflow (1e200 stays 1e200)."""
+    v = np.asarray(v)
     largest = float(np.max(np.abs(v), initial=0.0))
     return largest * float(np.linalg.norm(v / largest)) if largest > 0 else 0.0
 
@@ -227,7 +231,7 @@ def _checked_gradient(grad: Callable, w: np.ndarray, k: int, rates: list) -> np.
         if k == 0:
             raise ValueError(f"grad: returned {found} at the starting point w0, before any step")
         raise TrainingDiverged(
-            f"gradient descent diverged at step {k}: grad(w_{k}) is {found} (||w_{k}|| = {_norm(w):.3g}, "
+            f"gradient descent diverged at step {k}: grad(w_{k}) is {found} (||w_{k}|| = {euclidean_norm(w):.3g}, "
             f"last learning rate {rates[-1]:g}); try a smaller learning rate"
         )
     return g

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symgrad import validation
+from symgrad.training.descent import euclidean_norm
 from symgrad.training.strategies import checked_problem
 
 LECTURE_STEP_SIZES = tuple(10.0**exponent for exponent in range(-10, 0))  # 1e-10 ... 1e-1
@@ -62,7 +63,7 @@ def step_size_sweep(loss_and_grad: Callable, W, X, y, step_sizes=LECTURE_STEP_SI
     if not np.all(steps > 0):
         raise ValueError(f"step_sizes: expected numbers > 0, got {step_sizes!r}")
     loss, gradient = loss_and_grad(W, X, y, reg=reg)
-    return StepSizeSweep(float(loss), float(np.linalg.norm(gradient)), steps, np.array([
+    return StepSizeSweep(float(loss), euclidean_norm(gradient), steps, np.array([
         _loss_after_step(loss_and_grad, W, gradient, alpha, X, y, reg) for alpha in steps
     ]))
 
