@@ -7,6 +7,9 @@ The losses and their gradients are the ones SymPy derived and compiled (symgrad.
 
     python derivations/06_cifar_svm.py                  # scikit-learn's digits (offline, < 1 minute)
     python derivations/06_cifar_svm.py --cifar PATH     # the CIFAR-10 "python version" folder
+
+With --cifar the features are float32 (0.6 GB for the training split); the long parts (loading, the strategies,
+the 30731 loss evaluations of the forward difference) show tqdm progress bars on a terminal.
 """
 
 import argparse
@@ -14,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from symgrad.verification.checker import check_gradient
 from symgrad.training.datasets import load_cifar10, load_digits_dataset
@@ -51,8 +55,9 @@ if args.cifar:
     # CS231n's linear SVM settings; the two search strategies use the 500-image dev split (each draw or try
     # costs a full loss evaluation), the three descents the whole training split.
     search_X, search_y = data.X_dev, data.y_dev
-    # the numerical gradient takes 30731 loss evaluations: on the dev split, not on 49000 images
-    check_X, check_y = data.X_dev, data.y_dev
+    # the numerical gradient takes 30731 loss evaluations: on the dev split, not on 49000 images, and in float64
+    # (a float32 loss differenced with h = 1e-5 would be rounding noise)
+    check_X, check_y = data.X_dev.astype(np.float64), data.y_dev
     reg = 2.5e4
     search = dict(candidates=1000, weight_scale=1e-4)
     local = dict(steps=1000, weight_scale=1e-3, step_size=1e-4)
@@ -112,7 +117,8 @@ print(f"chance: {1 / data.num_classes:.3f}")
 
 # --------------------------------------------------------------------------------------- step-size experiment
 W_random = 1e-3 * rng.standard_normal((data.num_classes, data.num_features))
-sweep = step_size_sweep(svm_loss_and_grad, W_random, data.X_train, data.y_train, step_sizes)
+# in the features' dtype: a float64 W would make every loss evaluation copy X_train to float64
+sweep = step_size_sweep(svm_loss_and_grad, W_random.astype(data.X_train.dtype), data.X_train, data.y_train, step_sizes)
 print(f"\nStep sizes: at a random W (0.001 N(0, 1)), SVM loss {sweep.loss:.6f}, ||grad|| = {sweep.gradient_norm:.4g}")
 print(f"{'step size':>10} {'loss after the step':>20} {'change':>12}")
 for alpha, loss_after in zip(sweep.step_sizes, sweep.losses, strict=True):
@@ -121,11 +127,14 @@ print(f"best step here: {sweep.best_step_size:.0e}; smaller ones barely move, la
 
 # -------------------------------------------------------------------------------- cost of the numerical gradient
 calls = 0
+bars = []  # the tqdm bar counting the current section's loss evaluations (shown only on a terminal)
 
 
 def counted_svm_loss(W):
     global calls
     calls += 1
+    for bar in bars:
+        bar.update()
     return svm_loss_and_grad(W, check_X, check_y, reg=reg)[0]
 
 
@@ -135,7 +144,10 @@ start = time.perf_counter()
 analytic = svm_loss_and_grad(W_random, check_X, check_y, reg=reg)[1]
 analytic_seconds = time.perf_counter() - start
 start = time.perf_counter()
-forward = numerical_gradient(counted_svm_loss, W_random, h=1e-5, method="forward")
+with tqdm(total=parameters + 1, desc="forward difference", unit="loss", disable=None, leave=False) as bar:
+    bars.append(bar)
+    forward = numerical_gradient(counted_svm_loss, W_random, h=1e-5, method="forward")
+    bars.clear()
 forward_seconds, forward_calls = time.perf_counter() - start, calls
 calls = 0
 start = time.perf_counter()
@@ -158,12 +170,12 @@ cifar_parameters = cifar_classes * cifar_features
 if args.cifar:
     X_timing, y_timing, where = data.X_train, data.y_train, "the CIFAR-10 training split"
 else:
-    X_timing = np.ones((cifar_examples, cifar_features))
+    X_timing = np.ones((cifar_examples, cifar_features), dtype=np.float32)  # as load_cifar10 gives it
     X_timing[:, :-1] = rng.integers(0, 256, size=(cifar_examples, cifar_features - 1), dtype=np.uint8)
     X_timing[:, :-1] -= 127.5
     y_timing = rng.integers(0, cifar_classes, size=cifar_examples)
     where = "random pixels of CIFAR-10's shape"
-W_cifar = 1e-3 * rng.standard_normal((cifar_classes, cifar_features))
+W_cifar = (1e-3 * rng.standard_normal((cifar_classes, cifar_features))).astype(X_timing.dtype)
 svm_loss_and_grad(W_cifar, X_timing[:10], y_timing[:10])
 start = time.perf_counter()
 for _ in range(3):
@@ -171,7 +183,7 @@ for _ in range(3):
 evaluation_seconds = (time.perf_counter() - start) / 3
 print(
     f"At CIFAR-10 size (W: {cifar_classes} x {cifar_features} = {cifar_parameters} parameters, "
-    f"N = {X_timing.shape[0]}), one loss evaluation on {where}: {evaluation_seconds:.3f} s"
+    f"N = {X_timing.shape[0]}), one loss evaluation on {where} ({X_timing.dtype}): {evaluation_seconds:.3f} s"
 )
 forward_minutes = (cifar_parameters + 1) * evaluation_seconds / 60
 print(

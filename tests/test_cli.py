@@ -226,3 +226,158 @@ def test_derivations_md_is_the_current_output_of_derive_all_markdown():
     assert (REPOSITORY / "DERIVATIONS.md").read_text() == result.stdout, (
         "DERIVATIONS.md is stale: regenerate it with `symgrad derive --all --markdown > DERIVATIONS.md`"
     )
+
+
+def run_in_process(arguments, capsys):
+    """(exit code, stdout, stderr) of ``symgrad ARGUMENTS`` run in this process (argparse exits by SystemExit)."""
+    from symgrad.cli import main
+
+    try:
+        status = main(list(arguments))
+    except SystemExit as exit:
+        status = exit.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def assert_one_line_usage_error(status, stderr, command, message):
+    assert status == 2, stderr
+    assert stderr.count("\n") == 1 and stderr.startswith(f"symgrad {command}: "), stderr
+    assert message in stderr, stderr
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (("landscape", "--resolution", "1"), "argument --resolution: expected an integer in 2 ... 1001, got '1'"),
+        (("landscape", "--resolution", "0"), "argument --resolution: expected an integer in 2 ... 1001"),
+        (("landscape", "--resolution", "1002"), "argument --resolution: expected an integer in 2 ... 1001"),
+        (("landscape", "--examples", "0"), "argument --examples: expected an integer >= 1, got '0'"),
+        (("landscape", "--scale", "nan"), "argument --scale: expected a finite number > 0, got 'nan'"),
+        (("landscape", "--scale", "-0.001"), "argument --scale: expected a finite number > 0"),
+        (("check", "bowl_1d", "--points", "0"), "argument --points: expected an integer >= 1, got '0'"),
+        (("check", "bowl_1d", "--points", "-1"), "argument --points: expected an integer >= 1, got '-1'"),
+        (("check", "bowl_1d", "--seed", "-1"), "argument --seed: expected an integer >= 0"),
+        (("train", "--steps", "0"), "argument --steps: expected an integer >= 1"),
+        (("train", "--steps", "ten"), "argument --steps: expected an integer >= 1, got 'ten'"),
+        (("train", "--learning-rate", "inf"), "argument --learning-rate: expected a finite number > 0"),
+        (("train", "--learning-rate", "0"), "argument --learning-rate: expected a finite number > 0"),
+        (("train", "--reg", "-1"), "argument --reg: expected a finite number >= 0"),
+        (("train", "--batch-size", "0"), "argument --batch-size: expected an integer >= 1"),
+        (("train", "--seed", "-1"), "argument --seed: expected an integer >= 0"),
+        (("train", "--optimizer", "adam"), "argument --optimizer: invalid choice: 'adam'"),
+        (("train", "--optimizer", "sgd", "--batch-size", "32"), "--batch-size goes with --optimizer minibatch"),
+        (("train", "--optimizer", "gd", "--batch-size", "32"), "--batch-size goes with --optimizer minibatch"),
+        (("train", "--optimizer", "random-search", "--learning-rate", "0.1"), "--learning-rate goes with"),
+        (("train", "--optimizer", "local-search", "--learning-rate", "0.1"), "--learning-rate goes with"),
+        (("train", "--cifar-dir", "/tmp"), "--cifar-dir goes with --dataset cifar (the dataset is digits)"),
+        (("train", "--dataset", "cifar", "--cifar-dir", ""), "--dataset cifar needs --cifar-dir PATH"),
+        (("train", "--batch-size", "5000"), "--batch-size: 5000 exceeds the 1167 training examples"),
+        (("landscape", "--examples", "5000"), "--examples: 5000 exceeds the 1167 training examples of digits"),
+        (("landscape", "--output", ""), "--output: expected a folder, got an empty name"),
+        (("landscape", "--output", "/proc/symgrad_no_such"), "--output: cannot write to /proc/symgrad_no_such"),
+    ],
+)
+def test_every_non_formula_option_out_of_range_or_unused_is_one_line_and_exit_2(arguments, message, capsys):
+    status, _, stderr = run_in_process(arguments, capsys)
+    assert_one_line_usage_error(status, stderr, arguments[0], message)
+
+
+def test_an_output_folder_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "figures"
+    blocker.write_text("")
+    status, stdout, stderr = run_in_process(("landscape", "--output", str(blocker)), capsys)
+    assert_one_line_usage_error(status, stderr, "landscape", "a file stands where the folder should be")
+    assert stdout == ""
+
+
+def test_landscape_with_a_huge_scale_names_the_overflow(tmp_path, capsys):
+    status, _, stderr = run_in_process(
+        ("landscape", "--scale", "1e307", "--resolution", "3", "--examples", "5", "--output", str(tmp_path)), capsys
+    )
+    assert_one_line_usage_error(status, stderr, "landscape", "cannot compute the slices at --scale 1e+307: ")
+    assert "overflows" in stderr
+
+
+def test_landscape_honours_examples_and_resolution(tmp_path, capsys, monkeypatch):
+    from symgrad.training import landscape
+
+    seen = []
+    slice_2d = landscape.loss_slice_2d
+
+    def recording_slice_2d(loss, W, W1, W2, alphas, betas, X, y, **options):
+        seen.append((len(alphas), len(betas), len(X)))
+        return slice_2d(loss, W, W1, W2, alphas, betas, X, y, **options)
+
+    monkeypatch.setattr(landscape, "loss_slice_2d", recording_slice_2d)
+    status, stdout, _ = run_in_process(
+        ("landscape", "--examples", "7", "--resolution", "4", "--output", str(tmp_path)), capsys
+    )
+    assert status == 0 and stdout.count("wrote ") == 2
+    assert seen == [(4, 4, 1), (4, 4, 7)]
+
+
+def test_train_honours_batch_size_for_minibatch(capsys):
+    status, stdout, _ = run_in_process(("train", "--batch-size", "32", "--steps", "5"), capsys)
+    assert status == 0 and "mini-batch gradient descent (B = 32), svm loss: 5 steps" in stdout
+
+
+def test_a_training_run_that_diverges_is_one_line_naming_the_learning_rate(monkeypatch, capsys):
+    from symgrad import cli
+    from symgrad.training.descent import TrainingDiverged
+
+    def diverging_loss(W, X, y, reg=0.0):
+        raise TrainingDiverged("gradient descent diverged at step 3: the loss is inf; try a smaller learning rate")
+
+    monkeypatch.setattr(cli, "loss_function", lambda name: diverging_loss)
+    status, _, stderr = run_in_process(("train", "--optimizer", "gd", "--learning-rate", "1e6", "--steps", "5"), capsys)
+    assert_one_line_usage_error(status, stderr, "train", "diverged at step 3: the loss is inf; try a smaller ")
+    assert stderr.rstrip().endswith("(--learning-rate 1e+06)")
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("symgrad.training.strategies").training.strategies, "TrainingDiverged"),
+    reason="the strategies raise TrainingDiverged once the training-speed branch lands",
+)
+def test_train_with_a_huge_learning_rate_says_it_diverged_not_that_the_weights_are_bad_input(capsys):
+    status, _, stderr = run_in_process(("train", "--optimizer", "gd", "--learning-rate", "1e6", "--steps", "50"), capsys)
+    assert_one_line_usage_error(status, stderr, "train", "diverged at step")
+    assert "must be finite" not in stderr
+
+
+def test_version_is_the_installed_distribution_version(capsys):
+    from importlib.metadata import version
+
+    status, stdout, _ = run_in_process(("--version",), capsys)
+    assert status == 0 and stdout == f"symgrad {version('symgrad')}\n"
+
+
+@pytest.mark.parametrize("command", [("list",), ("derive", "--all")])
+def test_a_closed_pipe_is_one_line_on_stderr_and_exit_2(command):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "symgrad", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPOSITORY
+    )
+    process.stdout.close()  # the reader goes away before the first line is written, as `| head -0` would
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 2
+    assert stderr == f"symgrad {command[0]}: standard output was closed before the output was complete\n"
+
+
+MISSING = "import sys\nsys.modules[{module!r}] = None\nfrom symgrad.cli import main\nraise SystemExit(main({arguments!r}))\n"
+
+
+@pytest.mark.parametrize(
+    "module, arguments, extra",
+    [
+        ("sklearn", ["train", "--steps", "1"], "data"),
+        ("sklearn", ["landscape", "--resolution", "2"], "data"),
+        ("matplotlib", ["landscape", "--resolution", "2"], "plot"),
+    ],
+)
+def test_a_missing_extra_is_one_line_naming_it(tmp_path, module, arguments, extra):
+    code = MISSING.format(module=module, arguments=[*arguments, *(["--output", str(tmp_path)] if "landscape" in arguments else [])])
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPOSITORY)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and f"pip install 'symgrad[{extra}]'" in result.stderr, result.stderr
+    assert result.stderr.startswith(f"symgrad {arguments[0]}: ") and f"{module} is not installed" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -55,7 +55,7 @@ def cifar_folder(tmp_path):
 
 def test_cifar_round_trip_keeps_pixels_labels_and_batch_order(cifar_folder):
     folder, (train_images, train_labels, test_images, test_labels) = cifar_folder
-    data = load_cifar10(folder, num_training=80, num_validation=20, num_test=10, num_dev=12, rng=3)
+    data = load_cifar10(folder, num_training=80, num_validation=20, num_test=10, num_dev=12, rng=3, dtype=np.float64)
 
     assert data.X_train.shape == (80, 3073) and data.X_val.shape == (20, 3073)
     assert data.X_test.shape == (10, 3073) and data.X_dev.shape == (12, 3073)
@@ -83,15 +83,24 @@ def test_cifar_dev_split_is_distinct_training_rows(cifar_folder):
 
 def test_training_split_is_centred_and_other_splits_use_its_mean(cifar_folder):
     folder, (train_images, _, _, _) = cifar_folder
-    data = load_cifar10(folder, num_training=60, num_validation=40, num_test=16, num_dev=0)
+    data = load_cifar10(folder, num_training=60, num_validation=40, num_test=16, num_dev=0, dtype=np.float64)
     np.testing.assert_allclose(data.X_train[:, :-1].mean(axis=0), 0.0, atol=1e-9)
     assert np.abs(data.X_val[:, :-1].mean(axis=0)).max() > 1.0  # centred with the training mean, not its own
 
 
-def test_float32_features_on_request(cifar_folder):
+def test_cifar_features_are_float32_by_default_and_centred_to_float32_precision(cifar_folder):
+    folder, (train_images, _, _, _) = cifar_folder
+    data = load_cifar10(folder, num_training=80, num_validation=20, num_test=10, num_dev=5)
+    assert all(X.dtype == np.float32 for X in (data.X_train, data.X_val, data.X_test, data.X_dev))
+    # pixels 0 ... 255 minus a float32 mean: each feature within float32 rounding of the exact difference
+    exact = train_images[:80].astype(np.float64) - train_images[:80].astype(np.float64).mean(axis=0)
+    np.testing.assert_allclose(data.X_train[:, :-1], exact, atol=256 * np.finfo(np.float32).eps)
+
+
+def test_float64_features_on_request(cifar_folder):
     folder, _ = cifar_folder
-    data = load_cifar10(folder, num_training=80, num_validation=20, num_test=10, num_dev=5, dtype=np.float32)
-    assert data.X_train.dtype == np.float32 and data.X_test.dtype == np.float32
+    data = load_cifar10(folder, num_training=80, num_validation=20, num_test=10, num_dev=5, dtype=np.float64)
+    assert data.X_train.dtype == np.float64 and data.X_test.dtype == np.float64
 
 
 def test_truncated_batch_is_rejected_naming_the_file(cifar_folder):
@@ -177,3 +186,76 @@ def test_linear_svm_on_real_cifar10_reaches_lecture_validation_accuracy():
         svm_loss_and_grad, data.X_train, data.y_train, learning_rate=1e-7, reg=2.5e4, steps=1500, batch_size=200, rng=0
     )
     assert accuracy(history.W, data.X_val, data.y_val) >= 0.35
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(num_dev=1.5), TypeError, "^num_dev: expected an integer"),
+        (dict(num_dev=-1), ValueError, "^num_dev: expected an integer >= 0"),
+        (dict(num_dev=5000), ValueError, r"^num_dev: expected 0 \.\.\. 1167"),
+        (dict(rng="abc"), TypeError, "^rng: expected an integer"),
+        (dict(rng=-5), ValueError, "^rng: expected an integer >= 0"),
+        (dict(test_fraction="0.2"), TypeError, "^test_fraction: expected a real number"),
+        (dict(test_fraction=float("nan")), ValueError, "^test_fraction"),
+        (dict(validation_fraction=1.0), ValueError, "^validation_fraction: expected a fraction"),
+        (dict(test_fraction=0.6, validation_fraction=0.5), ValueError, "^test_fraction \\+ validation_fraction"),
+        (dict(dtype="abc"), TypeError, "^dtype: expected a floating dtype"),
+        (dict(dtype=np.int32), TypeError, "^dtype: expected a floating dtype"),
+    ],
+)
+def test_bad_digits_arguments_are_named(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        load_digits_dataset(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(num_training=0), ValueError, "^num_training: expected an integer >= 1"),
+        (dict(num_validation=-1), ValueError, "^num_validation"),
+        (dict(num_test="10"), TypeError, "^num_test: expected an integer"),
+        (dict(num_dev=1.5), TypeError, "^num_dev: expected an integer"),
+        (dict(rng="abc"), TypeError, "^rng"),
+        (dict(dtype="float16x"), TypeError, "^dtype"),
+    ],
+)
+def test_bad_cifar_arguments_are_named_before_any_file_is_read(tmp_path, kwargs, error, message):
+    # tmp_path holds no CIFAR-10 files: an error about the arguments means they were checked first
+    with pytest.raises(error, match=message):
+        load_cifar10(tmp_path, **kwargs)
+
+
+@pytest.mark.parametrize("directory", [None, 5, ["a"]])
+def test_a_directory_that_is_not_a_path_is_named(directory):
+    with pytest.raises(TypeError, match="^directory: expected a path"):
+        load_cifar10(directory)
+    with pytest.raises(TypeError, match="^path: expected a path"):
+        load_cifar10_batch(directory)
+
+
+def test_progress_over_the_cifar_files_is_silent_off_a_terminal(cifar_folder, capsys):
+    folder, _ = cifar_folder
+    load_cifar10(folder, num_training=80, num_validation=20, num_test=10, num_dev=5)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_cifar_loading_peaks_below_features_plus_pixels_plus_a_margin(tmp_path):
+    # 5 x 400 training rows: the float32 features are 2000 x 3073 x 4 = 24.6 MB, the pixels 6.1 MB. The old
+    # pipeline held the float copy, the centred copy and the stacked features at once (3 x 24.6 MB).
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    for i in range(1, 6):
+        write_batch(tmp_path / f"data_batch_{i}", rng.integers(0, 256, (400, CIFAR10_PIXELS), dtype=np.uint8), [0] * 400)
+    write_batch(tmp_path / "test_batch", rng.integers(0, 256, (10, CIFAR10_PIXELS), dtype=np.uint8), [1] * 10)
+    with (tmp_path / "batches.meta").open("wb") as file:
+        pickle.dump({b"label_names": [n.encode() for n in CLASS_NAMES]}, file, protocol=2)
+    tracemalloc.start()
+    data = load_cifar10(tmp_path, num_training=1990, num_validation=10, num_test=10, num_dev=5, progress=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    features = data.X_train.nbytes + data.X_val.nbytes + data.X_test.nbytes + data.X_dev.nbytes
+    pixels = 2010 * CIFAR10_PIXELS
+    assert peak < features + 3 * pixels + 8e6, f"peak {peak / 1e6:.1f} MB for {features / 1e6:.1f} MB of features"

@@ -155,3 +155,130 @@ def test_plotting_without_matplotlib_says_which_extra_to_install(monkeypatch, tm
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"symgrad\[plot\]"):
         plot_slice_1d(tmp_path / "x.png", [0.0, 1.0], {"line": np.array([0.0, 1.0])}, loss="SVM", data="none")
+
+
+@pytest.mark.parametrize(
+    "alphas, betas, error, message",
+    [
+        ([0.0, 1.0], "abc", TypeError, "^betas: expected a real array"),
+        ("abc", [0.0, 1.0], TypeError, "^alphas: expected a real array"),
+        ([0.0, np.nan], [0.0, 1.0], ValueError, r"^alphas: must be finite, found nan at index \(1,\)"),
+        ([0.0, 1.0], [np.inf], ValueError, "^betas: must be finite"),
+        ([], [0.0], ValueError, "^alphas: expected a non-empty 1-D array"),
+        ([0.0, 1.0], [[0.0]], ValueError, "^betas: expected a non-empty 1-D array"),
+        ([0.0, 1.0j], [0.0], TypeError, "^alphas: expected a real array"),
+    ],
+)
+def test_bad_slice_coordinates_are_named(digits, point, alphas, betas, error, message):
+    W, W1, W2 = point
+    with pytest.raises(error, match=message):
+        loss_slice_2d(svm_loss_and_grad, W, W1, W2, alphas, betas, digits.X_dev, digits.y_dev)
+
+
+def test_bad_centres_and_directions_are_named(digits, point):
+    W, W1, W2 = point
+    X, y = digits.X_dev, digits.y_dev
+    with pytest.raises(ValueError, match=r"^W: must be finite"):
+        loss_slice_1d(svm_loss_and_grad, np.where(W > 0, np.inf, W), W1, [0.0], X, y)
+    with pytest.raises(ValueError, match=r"^W1: expected a direction shaped like W"):
+        loss_slice_1d(svm_loss_and_grad, W, W1[:, :5], [0.0], X, y)
+    with pytest.raises(ValueError, match=r"^W2: expected a direction shaped like W"):
+        loss_slice_2d(svm_loss_and_grad, W, W1, W2.T, [0.0], [0.0], X, y)
+    with pytest.raises(ValueError, match=r"^directions: must be finite"):
+        loss_slice_1d(svm_loss_and_grad, W, np.full_like(W1, np.nan), [0.0], X, y)
+    with pytest.raises(TypeError, match=r"^reg: expected a real number"):
+        loss_slice_1d(svm_loss_and_grad, W, W1, [0.0], X, y, reg="0.1")
+
+
+def test_at_reg_0_a_huge_centre_gives_finite_losses_not_nan(digits, point):
+    # ||W||^2 overflows (1e200^2) but the scores do not: the L2 term must not be computed at all (0 * inf = NaN)
+    W, W1, _ = point
+    X, y = digits.X_dev, digits.y_dev
+    huge = np.zeros_like(W)
+    huge[:, -1] = 1e200  # only the bias column: every class's score is the same 1e200, margins stay Delta
+    losses = loss_slice_1d(svm_loss_and_grad, huge, 1e-3 * W1, [-1.0, 0.0, 1.0], X, y)
+    assert np.all(np.isfinite(losses))
+    assert losses[1] == pytest.approx(svm_loss_and_grad(huge, X, y)[0])
+
+
+def test_overflowing_scores_and_penalties_name_the_cause(digits, point):
+    W, W1, _ = point
+    X, y = digits.X_dev, digits.y_dev
+    with pytest.raises(ValueError, match=r"^W: the scores X @ W.T overflow"):
+        loss_slice_1d(svm_loss_and_grad, np.full_like(W, 1e308), W1, [0.0], X, y)
+    with pytest.raises(ValueError, match=r"^coefficients: the scores overflow at \[1e\+308\]"):
+        loss_slice_1d(svm_loss_and_grad, W, W1, [0.0, 1e308], X, y)
+    with pytest.raises(ValueError, match=r"^reg: reg \* \|\|W"):
+        loss_slice_1d(svm_loss_and_grad, W, 1e200 * W1, [1.0], X, y, reg=1.0)
+    with pytest.raises(ValueError, match=r"^step_sizes: after a step of 1e\+308 the loss is not finite"):
+        step_size_sweep(svm_loss_and_grad, W, X, y, [1e-3, 1e308])
+
+
+@pytest.mark.parametrize(
+    "shape, count, rng, error, message",
+    [
+        ((3,), 2, 0, TypeError, r"^shape: expected \(C, D\)"),
+        ("ab", 2, 0, TypeError, r"^shape: expected \(C, D\)"),
+        ((3, 0), 2, 0, ValueError, r"^shape\[1\]: expected an integer >= 1"),
+        ((3, 4), 0, 0, ValueError, "^count: expected an integer >= 1"),
+        ((3, 4), 2.0, 0, TypeError, "^count: expected an integer"),
+        ((3, 4), 2, "abc", TypeError, "^rng: expected an integer"),
+        ((3, 4), 2, -5, ValueError, "^rng: expected an integer >= 0"),
+    ],
+)
+def test_bad_random_directions_arguments_are_named(shape, count, rng, error, message):
+    with pytest.raises(error, match=message):
+        random_directions(shape, count, rng)
+
+
+def test_slices_show_progress_only_on_a_terminal(digits, point, capsys):
+    W, W1, W2 = point
+    loss_slice_2d(svm_loss_and_grad, W, W1, W2, [0.0, 1.0], [0.0, 1.0], digits.X_dev, digits.y_dev)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.parametrize(
+    "draw, error, message",
+    [
+        (lambda path: plot_slice_1d(path, [0.0], {"a": [1.0]}, loss="SVM", data="none"), ValueError, "^alphas: a figure needs at least 2"),
+        (lambda path: plot_slice_1d(path, [0.0, 1.0], {"a": [1.0, 2.0, 3.0]}, loss="SVM", data="none"), ValueError, r"^curves\['a'\]: expected shape \(2,\)"),
+        (lambda path: plot_slice_1d(path, [0.0, 1.0], {}, loss="SVM", data="none"), TypeError, "^curves: expected a non-empty mapping"),
+        (lambda path: plot_slice_1d(path, [0.0, 1.0], [[1.0, 2.0]], loss="SVM", data="none"), TypeError, "^curves: expected a non-empty mapping"),
+        (lambda path: plot_slice_1d(path, [0.0, 1.0], {"a": [1.0, np.nan]}, loss="SVM", data="none"), ValueError, r"^curves\['a'\]: must be finite"),
+        (lambda path: plot_slice_2d(path, [0.0, 1.0], [0.0, 1.0], {"a": np.zeros((3, 2))}, loss="SVM", data="none"), ValueError, r"^grids\['a'\]: expected shape \(2, 2\)"),
+        (lambda path: plot_slice_2d(path, [0.0, 1.0], [5.0], {"a": np.zeros((1, 2))}, loss="SVM", data="none"), ValueError, "^betas: a figure needs at least 2"),
+        (lambda path: plot_hinge_demo(path, "demo", data="none"), TypeError, "^demo: expected a HingeDemo"),
+        (lambda path: plot_step_sizes(path, None, loss="SVM", data="none"), TypeError, "^sweep: expected a StepSizeSweep"),
+        (lambda path: plot_loss_curves(path, [], loss="SVM", data="none"), TypeError, "^histories: expected a non-empty sequence"),
+        (lambda path: plot_loss_curves(path, ["x"], loss="SVM", data="none"), TypeError, "^histories: every entry must be a TrainingHistory"),
+        (lambda path: plot_slice_1d(3.5, [0.0, 1.0], {"a": [1.0, 2.0]}, loss="SVM", data="none"), TypeError, "^path: expected a file path"),
+        (lambda path: plot_slice_1d(path.with_suffix(".xyz"), [0.0, 1.0], {"a": [1.0, 2.0]}, loss="SVM", data="none"), ValueError, r"^path: cannot write .*Format 'xyz' is not supported"),
+    ],
+)
+def test_figures_refuse_what_they_cannot_draw_naming_the_argument(tmp_path, draw, error, message):
+    with pytest.raises(error, match=message):
+        draw(tmp_path / "figure.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unwritable_figure_path_is_an_os_error_naming_the_path(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(NotADirectoryError, match=r"^path: cannot write .*a_file/figure.png: a file stands where"):
+        plot_slice_1d(blocker / "figure.png", [0.0, 1.0], {"a": [1.0, 2.0]}, loss="SVM", data="none")
+    with pytest.raises(FileNotFoundError, match=r"^path: cannot write /proc/symgrad_no_such/figure.png"):
+        plot_slice_1d("/proc/symgrad_no_such/figure.png", [0.0, 1.0], {"a": [1.0, 2.0]}, loss="SVM", data="none")
+
+
+def test_a_float32_sweep_evaluates_every_step_in_float32(digits, point):
+    # a float64 W after a step would make the loss copy a float32 X to float64 (1.2 GB for CIFAR-10's training split)
+    seen = []
+
+    def recording_loss(W, X, y, reg=0.0):
+        seen.append((W.dtype, X.dtype))
+        return svm_loss_and_grad(W, X, y, reg=reg)
+
+    X = digits.X_dev.astype(np.float32)
+    step_size_sweep(recording_loss, point[0].astype(np.float32), X, digits.y_dev, [1e-3, 1e-1])
+    assert seen == [(np.float32, np.float32)] * 3

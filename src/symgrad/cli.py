@@ -1,23 +1,73 @@
 """The ``symgrad`` command: list, derive, check, train and draw from the terminal.
 
-Exit codes: 0 success; 1 a proof or a check failed; 2 bad usage or bad input (unknown name, malformed formula).
+Exit codes: 0 success; 1 a proof or a check failed; 2 bad usage or bad input (unknown name, malformed formula,
+an option out of range or given where it does nothing, a missing optional dependency, an output that cannot be
+written, a training run that diverged, stdout closed early); 130 interrupted. Every error is one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMULA_COMMAND_BUDGET = 3.0
 """Seconds of symbolic work (read, differentiate, print, prove, compile, draw check points) a command on a formula
 (``--expr``) may take in all, within each step's own budget (``symgrad.symbolic.expressions.FORMULA_TIME_BUDGET``),
 so that it answers within 5 s, start-up and a few numeric checks included."""
 FORMULA_OPTIONS = ("--expr", "--wrt", "--expect")
+LANDSCAPE_MAX_RESOLUTION = 1001
+"""Grid points per axis of the 2-D slice at most: a panel of the figure is about 550 pixels wide."""
 
 
 class UsageError(Exception):
     """Bad input from the command line: printed as one line, exit code 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr, ``symgrad train: argument --steps: ...``."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def integer_option(minimum: int, maximum: int | None = None):
+    """An argparse type: an integer in [minimum, maximum]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            bound = f"in {minimum} ... {maximum}" if maximum is not None else f">= {minimum}"
+            raise argparse.ArgumentTypeError(f"expected an integer {bound}, got {text!r}")
+        return value
+
+    return parse
+
+
+def number_option(minimum: float, *, include_minimum: bool):
+    """An argparse type: a finite number > minimum (>= minimum when ``include_minimum``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and (value >= minimum if include_minimum else value > minimum)):
+            bound = f">= {minimum:g}" if include_minimum else f"> {minimum:g}"
+            raise argparse.ArgumentTypeError(f"expected a finite number {bound}, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_number = number_option(0.0, include_minimum=False)
+nonnegative_number = number_option(0.0, include_minimum=True)
+seed_option = integer_option(0)
 
 
 def command_list(arguments) -> int:
@@ -275,18 +325,21 @@ TRAINING_DEFAULTS = {
     "cifar": (1e-7, 1500, 2.5e4, 1e-4),
 }
 OPTIMIZERS = ("gd", "minibatch", "sgd", "random-search", "local-search")
+DEFAULT_BATCH_SIZE = 256
 
 
 def load_dataset(arguments):
     from symgrad.training.datasets import load_cifar10, load_digits_dataset
 
     if arguments.dataset == "cifar":
-        if arguments.cifar_dir is None:
+        if arguments.cifar_dir is None or not arguments.cifar_dir.strip():
             raise UsageError("--dataset cifar needs --cifar-dir PATH (the cifar-10-batches-py folder)")
         try:
             return load_cifar10(arguments.cifar_dir, rng=arguments.seed)
         except (FileNotFoundError, ValueError) as error:
             raise UsageError(str(error)) from None
+    if arguments.cifar_dir is not None:
+        raise UsageError("--cifar-dir goes with --dataset cifar (the dataset is digits)")
     return load_digits_dataset(rng=arguments.seed)
 
 
@@ -302,17 +355,35 @@ def loss_function(arguments):
     return compiled_loss(arguments.loss).one_vs_rest().public_function
 
 
+def refuse_unused_training_options(arguments) -> None:
+    """Options the chosen optimizer would ignore are refused, never dropped silently."""
+    if arguments.batch_size is not None and arguments.optimizer != "minibatch":
+        used = {"gd": "all examples", "sgd": "one example"}.get(arguments.optimizer, "the dev split")
+        raise UsageError(f"--batch-size goes with --optimizer minibatch ({arguments.optimizer} uses {used} per step)")
+    if arguments.learning_rate is not None and arguments.optimizer in ("random-search", "local-search"):
+        raise UsageError(
+            f"--learning-rate goes with --optimizer gd, minibatch or sgd ({arguments.optimizer} takes no gradient steps)"
+        )
+
+
 def command_train(arguments) -> int:
     import numpy as np
 
+    from symgrad.training import descent
     from symgrad.training import strategies as training
 
+    # what the strategies raise when a run diverges: descent.TrainingDiverged, which strategies.py takes over
+    diverged = getattr(training, "TrainingDiverged", descent.TrainingDiverged)
+    refuse_unused_training_options(arguments)
     learning_rate, steps, reg, local_step = TRAINING_DEFAULTS[arguments.dataset]
     learning_rate = arguments.learning_rate if arguments.learning_rate is not None else learning_rate
     steps = arguments.steps if arguments.steps is not None else steps
     reg = arguments.reg if arguments.reg is not None else reg
+    batch_size = arguments.batch_size if arguments.batch_size is not None else DEFAULT_BATCH_SIZE
     data = load_dataset(arguments)
-    print(f"{arguments.dataset}: {data.summary()}")
+    print(f"{arguments.dataset}: {data.summary()}", flush=True)
+    if arguments.optimizer == "minibatch" and batch_size > len(data.X_train):
+        raise UsageError(f"--batch-size: {batch_size} exceeds the {len(data.X_train)} training examples")
     loss = loss_function(arguments)
     rng = np.random.default_rng(arguments.seed)
     common = dict(reg=reg, rng=rng)
@@ -321,8 +392,7 @@ def command_train(arguments) -> int:
             loss, data.X_train, data.y_train, learning_rate=learning_rate, steps=steps, **common
         ),
         "minibatch": lambda: training.minibatch_gradient_descent(
-            loss, data.X_train, data.y_train, learning_rate=learning_rate, steps=steps,
-            batch_size=arguments.batch_size, **common
+            loss, data.X_train, data.y_train, learning_rate=learning_rate, steps=steps, batch_size=batch_size, **common
         ),
         "sgd": lambda: training.stochastic_gradient_descent(
             loss, data.X_train, data.y_train, learning_rate=learning_rate, steps=steps, **common
@@ -334,6 +404,8 @@ def command_train(arguments) -> int:
     }
     try:
         history = runs[arguments.optimizer]()
+    except diverged as error:
+        raise UsageError(f"{error} (--learning-rate {learning_rate:g})") from None
     except (ValueError, TypeError) as error:
         raise UsageError(str(error)) from None
     print(f"{history.strategy}, {loss.loss.name} loss: {len(history.losses)} steps, final loss {history.losses[-1]:.4f}")
@@ -343,17 +415,42 @@ def command_train(arguments) -> int:
     return EXIT_OK
 
 
-def command_landscape(arguments) -> int:
+def writable_folder(folder: str):
+    """``folder`` created if needed and probed with a temporary file: UsageError naming --output otherwise."""
+    import tempfile
     from pathlib import Path
 
+    if not folder.strip():
+        raise UsageError("--output: expected a folder, got an empty name")
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except FileExistsError:
+        raise UsageError(f"--output: cannot write to {path}: a file stands where the folder should be") from None
+    except OSError as error:
+        raise UsageError(f"--output: cannot write to {path}: {error.strerror or error}") from None
+    return path
+
+
+def command_landscape(arguments) -> int:
     import numpy as np
 
+    from symgrad import validation
     from symgrad.training import landscape, plotting
 
+    validation.optional_module("matplotlib.figure", "plot", "the figures")
     data = load_dataset(arguments)
+    if arguments.examples > len(data.X_train):
+        raise UsageError(f"--examples: {arguments.examples} exceeds the {len(data.X_train)} training examples "
+                         f"of {arguments.dataset}")
+    output = writable_folder(arguments.output)
     loss = loss_function(arguments)
     rng = np.random.default_rng(arguments.seed)
-    W = rng.normal(scale=arguments.scale, size=(data.num_classes, data.num_features))
+    W = rng.normal(scale=arguments.scale, size=(data.num_classes, data.num_features)).astype(data.X_train.dtype)
+    if not np.all(np.isfinite(W)):
+        raise UsageError(f"--scale: {arguments.scale:g} is too large, the random W overflows {W.dtype}")
     W1, W2 = landscape.random_directions(W.shape, 2, rng)
     subsets = {
         "one example": (data.X_train[:1], data.y_train[:1]),
@@ -361,24 +458,31 @@ def command_landscape(arguments) -> int:
     }
     alphas = np.linspace(-1, 1, 401)
     grid = np.linspace(-1, 1, arguments.resolution)
-    output = Path(arguments.output)
-    written = [
-        plotting.plot_slice_1d(
-            output / f"landscape_1d_{loss.loss.name}.png",
-            alphas,
-            {name: landscape.loss_slice_1d(loss, W, W1, alphas, X, y) for name, (X, y) in subsets.items()},
-            loss=loss.loss.name,
-            data=f"{arguments.dataset}; W random ({arguments.scale:g} N(0, 1))",
-        ),
-        plotting.plot_slice_2d(
-            output / f"landscape_2d_{loss.loss.name}.png",
-            grid,
-            grid,
-            {name: landscape.loss_slice_2d(loss, W, W1, W2, grid, grid, X, y) for name, (X, y) in subsets.items()},
-            loss=loss.loss.name,
-            data=f"{arguments.dataset}; W random ({arguments.scale:g} N(0, 1))",
-        ),
-    ]
+    try:
+        curves = {name: landscape.loss_slice_1d(loss, W, W1, alphas, X, y) for name, (X, y) in subsets.items()}
+        grids = {name: landscape.loss_slice_2d(loss, W, W1, W2, grid, grid, X, y) for name, (X, y) in subsets.items()}
+    except ValueError as error:
+        raise UsageError(f"cannot compute the slices at --scale {arguments.scale:g}: {error}") from None
+    try:
+        written = [
+            plotting.plot_slice_1d(
+                output / f"landscape_1d_{loss.loss.name}.png",
+                alphas,
+                curves,
+                loss=loss.loss.name,
+                data=f"{arguments.dataset}; W random ({arguments.scale:g} N(0, 1))",
+            ),
+            plotting.plot_slice_2d(
+                output / f"landscape_2d_{loss.loss.name}.png",
+                grid,
+                grid,
+                grids,
+                loss=loss.loss.name,
+                data=f"{arguments.dataset}; W random ({arguments.scale:g} N(0, 1))",
+            ),
+        ]
+    except OSError as error:
+        raise UsageError(f"--output: {error}") from None
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -394,7 +498,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
         help="a compiled loss (default svm); a regression loss (huber, logistic, squared) is trained one vs rest",
     )
     add_loss_formula_arguments(parser)
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed_option, default=0, help="random seed >= 0 (default 0)")
 
 
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -443,10 +547,11 @@ def formula_loss(arguments):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="symgrad",
         description="Derive gradients with SymPy, prove them against the lecture, compile, check and train.",
     )
+    parser.add_argument("--version", action="version", version=f"symgrad {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     listing = commands.add_parser("list", help="the registered derivations, one line each")
@@ -470,10 +575,10 @@ def build_parser() -> argparse.ArgumentParser:
         "from kinks (relative error against centered differences) and exactly at kinks (subgradient conditions).",
     )
     add_selection_arguments(check)
-    check.add_argument("--points", type=int, default=3, help="random points of each kind (default 3)")
+    check.add_argument("--points", type=integer_option(1), default=3, help="random points of each kind (default 3)")
     check.add_argument("--mode", choices=("full", "sparse", "directional"), default="full", help="default full")
     check.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="default float64")
-    check.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    check.add_argument("--seed", type=seed_option, default=0, help="random seed >= 0 (default 0)")
     check.set_defaults(run=command_check)
 
     train = commands.add_parser(
@@ -485,10 +590,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_dataset_arguments(train)
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="minibatch", help="default minibatch")
-    train.add_argument("--learning-rate", type=float, help="alpha (default per dataset)")
-    train.add_argument("--steps", type=int, help="steps, draws or tries (default per dataset)")
-    train.add_argument("--reg", type=float, help="L2 strength lambda (default per dataset)")
-    train.add_argument("--batch-size", type=int, default=256, help="mini-batch size (default 256)")
+    train.add_argument(
+        "--learning-rate", type=positive_number, help="alpha > 0, for gd, minibatch, sgd (default per dataset)"
+    )
+    train.add_argument("--steps", type=integer_option(1), help="steps, draws or tries (default per dataset)")
+    train.add_argument("--reg", type=nonnegative_number, help="L2 strength lambda >= 0 (default per dataset)")
+    train.add_argument(
+        "--batch-size", type=integer_option(1), help=f"mini-batch size, for minibatch (default {DEFAULT_BATCH_SIZE})"
+    )
     train.set_defaults(run=command_train)
 
     draw = commands.add_parser(
@@ -498,9 +607,17 @@ def build_parser() -> argparse.ArgumentParser:
         "several (needs matplotlib: pip install 'symgrad[plot]').",
     )
     add_dataset_arguments(draw)
-    draw.add_argument("--examples", type=int, default=100, help="examples in the averaged slice (default 100)")
-    draw.add_argument("--resolution", type=int, default=81, help="grid points per axis of the 2-D slice (default 81)")
-    draw.add_argument("--scale", type=float, default=1e-3, help="standard deviation of the random W (default 1e-3)")
+    draw.add_argument(
+        "--examples", type=integer_option(1), default=100,
+        help="examples in the averaged slice, at most the training split (default 100)",
+    )
+    draw.add_argument(
+        "--resolution", type=integer_option(2, LANDSCAPE_MAX_RESOLUTION), default=81,
+        help=f"grid points per axis of the 2-D slice, 2 ... {LANDSCAPE_MAX_RESOLUTION} (default 81)",
+    )
+    draw.add_argument(
+        "--scale", type=positive_number, default=1e-3, help="standard deviation > 0 of the random W (default 1e-3)"
+    )
     draw.add_argument("--output", default="figures", help="folder for the PNG files (default figures)")
     draw.set_defaults(run=command_landscape)
     return parser
@@ -519,14 +636,38 @@ def formula_options_joined(argv: list[str]) -> list[str]:
     return joined
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    arguments = parser.parse_args(formula_options_joined(sys.argv[1:] if argv is None else list(argv)))
+def installed_version() -> str:
+    """The installed distribution's version, for ``--version``."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        return arguments.run(arguments)
-    except UsageError as error:
-        print(f"symgrad {arguments.command}: {error}", file=sys.stderr)
+        return version("symgrad")
+    except PackageNotFoundError:
+        return "(version unknown: run from a source tree that is not installed)"
+
+
+def main(argv=None) -> int:
+    """Run one command; every failure it can name is one line on stderr (see the module docstring)."""
+    from symgrad.validation import MissingExtraError
+
+    command = "symgrad"
+    try:
+        arguments = build_parser().parse_args(formula_options_joined(sys.argv[1:] if argv is None else list(argv)))
+        command = f"symgrad {arguments.command}"
+        status = arguments.run(arguments)
+        sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
+        return status
+    except (UsageError, MissingExtraError) as error:
+        print(f"{command}: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader of our output went away (`symgrad list | head -1`): stop writing to it, say so once.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"{command}: standard output was closed before the output was complete", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -140,3 +140,26 @@ def require_finite(array, name: str) -> None:
     if not np.all(np.isfinite(array)):
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(f"{name}: must be finite, found {array[index]} at index {index}")
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+
+def optional_module(name: str, extra: str, needed_by: str):
+    """``importlib.import_module(name)``, or :class:`MissingExtraError` naming ``needed_by`` and the extra to install.
+
+    >>> optional_module("no_such_package", "plot", "plot_slice_1d")
+    Traceback (most recent call last):
+        ...
+    symgrad.validation.MissingExtraError: plot_slice_1d: needs the 'plot' extra (no_such_package is not installed): pip install 'symgrad[plot]'
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        missing = (error.name or name).split(".")[0]
+        raise MissingExtraError(
+            f"{needed_by}: needs the '{extra}' extra ({missing} is not installed): pip install 'symgrad[{extra}]'"
+        ) from error

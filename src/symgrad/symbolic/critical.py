@@ -34,14 +34,16 @@ class CriticalPoint:
 
 
 def classify(eigenvalues) -> str:
-    """Second-derivative test from the Hessian's eigenvalues."""
-    positive = any(e > 0 for e in eigenvalues)
-    negative = any(e < 0 for e in eigenvalues)
+    """Second-derivative test from the Hessian's eigenvalues (an eigenvalue whose sign SymPy cannot decide counts
+    as neither positive nor negative)."""
+    signs = [(sp.sympify(e).is_positive, sp.sympify(e).is_negative) for e in eigenvalues]
+    positive = any(is_positive for is_positive, _ in signs)
+    negative = any(is_negative for _, is_negative in signs)
     if positive and negative:
         return "saddle"
-    if all(e > 0 for e in eigenvalues):
+    if all(is_positive for is_positive, _ in signs):
         return "minimum"
-    if all(e < 0 for e in eigenvalues):
+    if all(is_negative for _, is_negative in signs):
         return "maximum"
     return "inconclusive"
 
@@ -49,19 +51,36 @@ def classify(eigenvalues) -> str:
 def critical_points(derivation: Derivation) -> list[CriticalPoint]:
     """Every real critical point of ``derivation.objective``, classified by its Hessian.
 
-    The derivation must have no parameters (the point must be a number, not a formula).
+    The derivation must have no parameters (the point must be a number, not a formula). For a periodic gradient
+    SymPy returns the solutions of one period only.
+
+    Raises:
+        TypeError: ``derivation`` is not a :class:`~symgrad.symbolic.derivation.Derivation`.
+        ValueError: naming the derivation, when it has parameters, or when SymPy cannot solve grad f = 0 or find
+            the Hessian's eigenvalues in closed form (for instance at the kinks of abs, max, sign, Heaviside).
     """
+    if not isinstance(derivation, Derivation):
+        raise TypeError(f"derivation: expected a Derivation (get_derivation, derive), got {type(derivation).__name__}")
     if derivation.parameters:
         raise ValueError(f"derivation: {derivation.name} has parameters; critical points need a closed objective")
-    solutions = sp.solve(derivation.gradient, derivation.variables, dict=True)
+    try:
+        solutions = sp.solve(derivation.gradient, derivation.variables, dict=True)
+    except NotImplementedError as error:
+        kinks = "" if derivation.is_smooth else " (the objective has kinks, where the gradient is not defined)"
+        raise ValueError(f"derivation: SymPy cannot solve grad f = 0 for {derivation.name} in closed form{kinks}: "
+                         f"{error}") from None
     points = []
     for solution in solutions:
         point = {v: sp.nsimplify(solution.get(v, v)) for v in derivation.variables}
         if not all(value.is_real for value in point.values()):
             continue
         hessian = derivation.hessian.subs(point)
-        eigenvalues = tuple(
-            value for value, multiplicity in hessian.eigenvals().items() for _ in range(multiplicity)
-        )
+        try:
+            eigenvalues = tuple(
+                value for value, multiplicity in hessian.eigenvals().items() for _ in range(multiplicity)
+            )
+        except (NotImplementedError, sp.matrices.MatrixError) as error:
+            raise ValueError(f"derivation: SymPy cannot find the Hessian's eigenvalues of {derivation.name} at "
+                             f"{point} in closed form: {error}") from None
         points.append(CriticalPoint(point=point, hessian_eigenvalues=eigenvalues, kind=classify(eigenvalues)))
     return points

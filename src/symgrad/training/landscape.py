@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from symgrad import validation
+from symgrad.training.descent import euclidean_norm
 from symgrad.training.strategies import checked_problem
 
 LECTURE_STEP_SIZES = tuple(10.0**exponent for exponent in range(-10, 0))  # 1e-10 ... 1e-1
@@ -62,52 +63,116 @@ def step_size_sweep(
     """
     W = validation.real_matrix(W, "W")
     X, y, _, _ = checked_problem(loss_and_grad, X, y, W.shape[0], None)
-    steps = np.asarray(step_sizes, dtype=np.float64)
-    if steps.ndim != 1 or steps.size == 0 or not np.all(np.isfinite(steps) & (steps > 0)):
-        raise ValueError(f"step_sizes: expected a non-empty 1-D sequence of finite numbers > 0, got {step_sizes!r}")
+    steps = coordinates(step_sizes, "step_sizes")
+    if not np.all(steps > 0):
+        raise ValueError(f"step_sizes: expected numbers > 0, got {step_sizes!r}")
     loss, gradient = loss_and_grad(W, X, y, reg=reg)
-    losses = np.array([float(loss_and_grad(W - alpha * gradient, X, y, reg=reg)[0]) for alpha in steps])
-    return StepSizeSweep(float(loss), float(np.linalg.norm(gradient)), steps, losses)
+    return StepSizeSweep(float(loss), euclidean_norm(gradient), steps, np.array([
+        _loss_after_step(loss_and_grad, W, gradient, alpha, X, y, reg) for alpha in steps
+    ]))
+
+
+def _loss_after_step(loss_and_grad: Callable, W, gradient, alpha: float, X, y, reg: float) -> float:
+    """L(W - alpha * gradient) in W's dtype; the inputs were checked by L(W), so an error here is the step's overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        W_after = W - float(alpha) * gradient  # a NumPy float64 alpha would promote a float32 W (and copy X)
+    try:
+        return float(loss_and_grad(W_after, X, y, reg=reg)[0])
+    except ValueError as error:
+        raise ValueError(f"step_sizes: after a step of {alpha:g} the loss is not finite ({error})") from None
 
 
 def random_directions(shape: tuple[int, int], count: int, rng=None) -> np.ndarray:
     """``count`` directions of shape (C, D) with independent N(0, 1) entries, stacked: (count, C, D)."""
-    return np.random.default_rng(rng).standard_normal((count, *shape))
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise TypeError(f"shape: expected (C, D), two integers, got {shape!r}")
+    sizes = tuple(validation.count(size, f"shape[{i}]") for i, size in enumerate(shape))
+    count = validation.count(count, "count")
+    rng = validation.random_generator(rng)
+    try:
+        return rng.standard_normal((count, *sizes))
+    except (ValueError, MemoryError):  # NumPy: "array is too big" / "Maximum allowed dimension exceeded"
+        raise ValueError(f"count: {count} directions of shape {sizes} do not fit in memory") from None
 
 
-def loss_along(loss_and_grad: Callable, W, directions, coefficients, X, y, *, reg: float = 0.0) -> np.ndarray:
+def coordinates(values, name: str) -> np.ndarray:
+    """Slice coordinates as a non-empty, finite 1-D float64 array (A,); the error names them."""
+    array = validation.real_array(values, name)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name}: expected a non-empty 1-D array, got shape {array.shape}")
+    validation.require_finite(array, name)
+    return array.astype(np.float64)
+
+
+def loss_along(
+    loss_and_grad: Callable, W, directions, coefficients, X, y, *, reg: float = 0.0, progress: bool = True
+) -> np.ndarray:
     """L(W + Σ_k c_pk · directions_k) at every row c_p of ``coefficients``, with two matrix products in all.
 
     Args:
         loss_and_grad: (W (C, D), X (N, D), y (N,), reg=...) -> (loss, dW); called once per point on
             (N, C) scores with weights I_C.
-        W: (C, D) the centre. directions: (K, C, D). coefficients: (P, K), one point of the slice per row.
+        W: (C, D) the centre, finite. directions: (K, C, D), finite. coefficients: (P, K), finite, one point of
+            the slice per row.
         X: (N, D), bias trick as the last column. y: (N,) labels. reg: L2 strength >= 0.
+        progress: show a tqdm bar over the P points (only when the output is a terminal).
 
     Returns:
         (P,) losses.
     """
     W = validation.real_matrix(W, "W")
-    directions = np.asarray(directions, dtype=W.dtype)
-    if directions.ndim != 3 or directions.shape[1:] != W.shape:
-        raise ValueError(f"directions: expected shape (K, {W.shape[0]}, {W.shape[1]}), got {directions.shape}")
-    coefficients = np.asarray(coefficients, dtype=W.dtype)
-    if coefficients.ndim != 2 or coefficients.shape[1] != len(directions):
-        raise ValueError(f"coefficients: expected shape (P, {len(directions)}), got {coefficients.shape}")
+    validation.require_finite(W, "W")
+    directions = validation.real_array(directions, "directions").astype(W.dtype)
+    if directions.ndim != 3 or directions.shape[1:] != W.shape or len(directions) == 0:
+        raise ValueError(f"directions: expected shape (K, {W.shape[0]}, {W.shape[1]}), K >= 1, got {directions.shape}")
+    validation.require_finite(directions, "directions")
+    coefficients = validation.real_array(coefficients, "coefficients").astype(W.dtype)
+    if coefficients.ndim != 2 or coefficients.shape[1] != len(directions) or len(coefficients) == 0:
+        raise ValueError(f"coefficients: expected shape (P, {len(directions)}), P >= 1, got {coefficients.shape}")
+    validation.require_finite(coefficients, "coefficients")
+    reg = validation.nonnegative_number(reg, "reg")
     X, y, _, _ = checked_problem(loss_and_grad, X, y, W.shape[0], None)
     if X.shape[1] != W.shape[1]:
         raise ValueError(f"X: has {X.shape[1]} features per example, W has {W.shape[1]}")
-    if not (np.isfinite(reg) and reg >= 0):
-        raise ValueError(f"reg: must be a finite number >= 0, got {reg!r}")
-    centre_scores = X @ W.T  # (N, C)
     K, C, D = directions.shape
-    direction_scores = (X @ directions.reshape(K * C, D).T).reshape(len(X), K, C).transpose(1, 0, 2)  # (K, N, C)
+    with np.errstate(over="ignore", invalid="ignore"):
+        centre_scores = X @ W.T  # (N, C)
+        direction_scores = (X @ directions.reshape(K * C, D).T).reshape(len(X), K, C).transpose(1, 0, 2)  # (K, N, C)
+    for name, scores in (("W", centre_scores), ("directions", direction_scores)):
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(f"{name}: the scores X @ {name}.T overflow; rescale {name} or X")
     identity = np.eye(W.shape[0], dtype=W.dtype)
     data_losses = np.array([
-        float(loss_and_grad(identity, centre_scores + np.tensordot(c, direction_scores, axes=1), y, reg=0.0)[0])
-        for c in coefficients
+        float(loss_and_grad(identity, _scores_at(centre_scores, direction_scores, c), y, reg=0.0)[0])
+        for c in _progress(coefficients, f"loss at {len(coefficients)} points", progress)
     ])
-    return data_losses + reg * _squared_norms_along(W, directions, coefficients)
+    if reg == 0:  # not computed: an overflowing ||W||^2 would turn 0 * inf into NaN
+        return data_losses
+    with np.errstate(over="ignore", invalid="ignore"):
+        losses = data_losses + reg * _squared_norms_along(W, directions, coefficients)
+    if not np.all(np.isfinite(losses)):
+        raise ValueError("reg: reg * ||W + sum_k c_k directions_k||^2 overflows; lower reg or the coefficients")
+    return losses
+
+
+def _scores_at(centre_scores, direction_scores, c) -> np.ndarray:
+    """S(c) = X Wᵀ + Σ_k c_k X W_kᵀ (N, C); ValueError naming the coefficients when it overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = centre_scores + np.tensordot(c, direction_scores, axes=1)
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"coefficients: the scores overflow at {c.tolist()}; use smaller coefficients")
+    return scores
+
+
+def _progress(items, description: str, enabled: bool):
+    """``items`` in a tqdm bar when tqdm is installed, ``enabled`` and stderr is a terminal (``disable=None``)."""
+    if not enabled:
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, desc=description, disable=None, leave=False)
 
 
 def _squared_norms_along(W, directions, coefficients) -> np.ndarray:
@@ -120,31 +185,41 @@ def _squared_norms_along(W, directions, coefficients) -> np.ndarray:
 
 def loss_slice_1d(
     loss_and_grad: Callable[..., tuple[float, np.ndarray]], W: npt.ArrayLike, W1: npt.ArrayLike, alphas: npt.ArrayLike,
-    X: npt.ArrayLike, y: npt.ArrayLike, *, reg: float = 0.0,
+    X: npt.ArrayLike, y: npt.ArrayLike, *, reg: float = 0.0, progress: bool = True,
 ) -> np.ndarray:
-    """L(W + a W₁) for every a in ``alphas`` (A,): returns (A,). W, W1 (C, D); X (N, D); y (N,)."""
-    alphas = np.asarray(alphas, dtype=np.float64)
-    if alphas.ndim != 1:
-        raise ValueError(f"alphas: expected a 1-D array, got shape {alphas.shape}")
-    return loss_along(loss_and_grad, W, np.asarray(W1)[None], alphas[:, None], X, y, reg=reg)
+    """L(W + a W₁) for every a in ``alphas`` (A,): returns (A,). W, W1 (C, D); X (N, D); y (N,).
+
+    ``progress`` shows a tqdm bar over the A points (only when the output is a terminal).
+    """
+    alphas = coordinates(alphas, "alphas")
+    W1 = _direction(W1, "W1", W)
+    return loss_along(loss_and_grad, W, W1[None], alphas[:, None], X, y, reg=reg, progress=progress)
 
 
 def loss_slice_2d(
     loss_and_grad: Callable[..., tuple[float, np.ndarray]], W: npt.ArrayLike, W1: npt.ArrayLike, W2: npt.ArrayLike,
     alphas: npt.ArrayLike, betas: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike, *, reg: float = 0.0,
+    progress: bool = True,
 ) -> np.ndarray:
     """L(W + a W₁ + b W₂) on the grid alphas (A,) x betas (B,): returns (B, A), row i at b = betas[i].
 
     W, W1, W2 (C, D); X (N, D); y (N,). The layout suits ``imshow``/``contour`` with a on the x axis.
+    ``progress`` shows a tqdm bar over the A B points (only when the output is a terminal).
     """
-    alphas = np.asarray(alphas, dtype=np.float64)
-    betas = np.asarray(betas, dtype=np.float64)
-    if alphas.ndim != 1 or betas.ndim != 1:
-        raise ValueError(f"alphas, betas: expected 1-D arrays, got shapes {alphas.shape} and {betas.shape}")
+    alphas, betas = coordinates(alphas, "alphas"), coordinates(betas, "betas")
+    directions = np.stack([_direction(W1, "W1", W), _direction(W2, "W2", W)])
     a_grid, b_grid = np.meshgrid(alphas, betas)
     coefficients = np.column_stack([a_grid.ravel(), b_grid.ravel()])
-    losses = loss_along(loss_and_grad, W, np.stack([np.asarray(W1), np.asarray(W2)]), coefficients, X, y, reg=reg)
+    losses = loss_along(loss_and_grad, W, directions, coefficients, X, y, reg=reg, progress=progress)
     return losses.reshape(b_grid.shape)
+
+
+def _direction(value, name: str, W) -> np.ndarray:
+    """A direction shaped like W (C, D), real; the error names it."""
+    direction = validation.real_array(value, name)
+    if direction.shape != np.shape(W):
+        raise ValueError(f"{name}: expected a direction shaped like W {np.shape(W)}, got {direction.shape}")
+    return direction
 
 
 @dataclass(frozen=True)
@@ -179,6 +254,9 @@ def hinge_demo(
     if len(X) != 3:
         raise ValueError(f"X: the demo uses exactly three examples, got {len(X)}")
     y = np.asarray(y)
+    if y.shape != (3,):
+        raise ValueError(f"y: expected three labels, one per row of X, got shape {y.shape}")
+    alphas = coordinates(alphas, "alphas")
     example_losses = np.stack([loss_slice_1d(loss_and_grad, W, W1, alphas, X[i : i + 1], y[i : i + 1]) for i in range(3)])
     total = loss_slice_1d(loss_and_grad, W, W1, alphas, X, y)
-    return HingeDemo(np.asarray(alphas, dtype=np.float64), example_losses, total)
+    return HingeDemo(alphas, example_losses, total)

@@ -4,7 +4,10 @@ Each function builds a ``matplotlib.figure.Figure``, saves it to ``path`` (creat
 path. Every figure explains itself: its title names the loss and the data (``loss=``, ``data=``), its axes say
 what is plotted ("data loss", or "data loss + regularization" where the L2 term is in), curves that may overlap
 differ in line style and marker as well as colour, and legends sit outside the data. matplotlib is optional:
-``pip install 'symgrad[plot]'``.
+``pip install 'symgrad[plot]'`` (without it: :class:`symgrad.validation.MissingExtraError`).
+Data that cannot be drawn is refused before drawing (ValueError naming the argument); a ``path`` that cannot be
+written raises the OSError of its kind, and one whose suffix names no image format a ValueError, with a message that
+starts with ``path``. The format follows the suffix (``.png``, ``.svg``, ``.pdf``, ...).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from symgrad.training.landscape import HingeDemo, StepSizeSweep
+from symgrad import validation
+from symgrad.training.landscape import HingeDemo, StepSizeSweep, coordinates
 from symgrad.training.strategies import TrainingHistory
 
 LANDSCAPE_COLORMAP = "RdYlBu_r"  # blue = low loss, red = high loss, as in the lecture's figure
@@ -42,7 +46,9 @@ def objective_label(reg: float) -> str:
 
 def plot_slice_1d(path: str | Path, alphas: npt.ArrayLike, curves: Mapping[str, np.ndarray], *, loss: str,
                   data: str, reg: float = 0.0) -> Path:
-    """Line plot of 1-D slices L(W + a W1): ``curves`` maps a label (which examples) to losses (A,) at ``alphas``."""
+    """Line plot of 1-D slices L(W + a W1): ``curves`` maps a label (which examples) to losses (A,) at ``alphas``, A >= 2."""
+    path, alphas = _output_path(path), _axis(alphas, "alphas")
+    curves = _arrays(curves, "curves", (len(alphas),))
     figure = _new_figure(figsize=(7.5, 4))
     axes = figure.add_subplot()
     for style, (label, losses) in zip(_styles(len(curves)), curves.items(), strict=True):
@@ -55,7 +61,9 @@ def plot_slice_1d(path: str | Path, alphas: npt.ArrayLike, curves: Mapping[str, 
 
 def plot_slice_2d(path: str | Path, alphas: npt.ArrayLike, betas: npt.ArrayLike, grids: Mapping[str, np.ndarray], *,
                   loss: str, data: str, reg: float = 0.0) -> Path:
-    """One heatmap with contour lines per entry of ``grids`` (label -> losses (B, A) on betas x alphas)."""
+    """One heatmap with contour lines per entry of ``grids`` (label -> losses (B, A) on betas x alphas), A, B >= 2."""
+    path, alphas, betas = _output_path(path), _axis(alphas, "alphas"), _axis(betas, "betas")
+    grids = _arrays(grids, "grids", (len(betas), len(alphas)))
     figure = _new_figure(figsize=(5 * len(grids), 4.6))
     figure.suptitle(f"{loss} loss on W + a W1 + b W2, W1 and W2 random directions (blue low, red high)\n{data}")
     for index, (label, grid) in enumerate(grids.items(), start=1):
@@ -69,6 +77,9 @@ def plot_slice_2d(path: str | Path, alphas: npt.ArrayLike, betas: npt.ArrayLike,
 
 def plot_hinge_demo(path: str | Path, demo: HingeDemo, *, data: str) -> Path:
     """The three per-example SVM losses along one direction (thin) and their mean (thick): piecewise linear."""
+    path = _output_path(path)
+    if not isinstance(demo, HingeDemo):
+        raise TypeError(f"demo: expected a HingeDemo (from hinge_demo), got {type(demo).__name__}")
     figure = _new_figure(figsize=(7.5, 4))
     axes = figure.add_subplot()
     for style, (i, losses) in zip(_styles(len(demo.example_losses)), enumerate(demo.example_losses), strict=True):
@@ -83,6 +94,9 @@ def plot_hinge_demo(path: str | Path, demo: HingeDemo, *, data: str) -> Path:
 
 def plot_step_sizes(path: str | Path, sweep: StepSizeSweep, *, loss: str, data: str, reg: float = 0.0) -> Path:
     """Loss after one gradient step against the step size (log x), with the loss before the step."""
+    path = _output_path(path)
+    if not isinstance(sweep, StepSizeSweep):
+        raise TypeError(f"sweep: expected a StepSizeSweep (from step_size_sweep), got {type(sweep).__name__}")
     figure = _new_figure(figsize=(7.5, 4))
     axes = figure.add_subplot()
     axes.plot(sweep.step_sizes, sweep.losses, "o-", label="L(W - alpha grad L(W))")
@@ -100,6 +114,11 @@ def plot_loss_curves(path: str | Path, histories: Sequence[TrainingHistory], *, 
 
     ``search_reg`` and ``descent_reg``: the L2 strength each group minimized, for the y-axis labels.
     """
+    path = _output_path(path)
+    if isinstance(histories, (str, bytes)) or not isinstance(histories, Sequence) or not histories:
+        raise TypeError(f"histories: expected a non-empty sequence of TrainingHistory, got {type(histories).__name__}")
+    if not all(isinstance(history, TrainingHistory) for history in histories):
+        raise TypeError("histories: every entry must be a TrainingHistory (from a training strategy)")
     figure = _new_figure(figsize=(15, 4.6))
     figure.suptitle(f"{loss} training: the lecture's strategies\n{data}")
     search_axes, descent_axes, accuracy_axes = (figure.add_subplot(1, 3, k) for k in (1, 2, 3))
@@ -140,16 +159,48 @@ def _running_mean(values: np.ndarray) -> np.ndarray:
     return (cumulative[1:] - cumulative[starts]) / (np.arange(1, len(values) + 1) - starts)
 
 
+def _axis(values, name: str) -> np.ndarray:
+    """Coordinates along one axis of a figure: finite, 1-D, at least two (a line or a cell needs two)."""
+    axis = coordinates(values, name)
+    if len(axis) < 2:
+        raise ValueError(f"{name}: a figure needs at least 2 points along an axis, got {len(axis)}")
+    return axis
+
+
+def _arrays(named, name: str, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """``named`` (label -> array) checked: at least one entry, each a finite real array of ``shape``."""
+    if not isinstance(named, Mapping) or not named:
+        raise TypeError(f"{name}: expected a non-empty mapping of label -> losses, got {type(named).__name__}")
+    checked = {}
+    for label, values in named.items():
+        array = validation.real_array(values, f"{name}[{label!r}]").astype(np.float64)
+        if array.shape != shape:
+            raise ValueError(f"{name}[{label!r}]: expected shape {shape} to match the axes, got {array.shape}")
+        validation.require_finite(array, f"{name}[{label!r}]")
+        checked[str(label)] = array
+    return checked
+
+
 def _new_figure(**options: Any) -> Any:
+    figure_module = validation.optional_module("matplotlib.figure", "plot", "symgrad.training.plotting")
+    return figure_module.Figure(layout="constrained", **options)
+
+
+def _output_path(path: str | Path) -> Path:
+    """``path`` as a Path; TypeError naming it otherwise (checked before drawing)."""
+    if not isinstance(path, str) and not hasattr(path, "__fspath__"):
+        raise TypeError(f"path: expected a file path (str or os.PathLike), got {type(path).__name__}")
+    return Path(path)
+
+
+def _save(figure: Any, path: Path) -> Path:
     try:
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise ImportError("symgrad.training.plotting needs matplotlib: pip install 'symgrad[plot]'") from error
-    return Figure(layout="constrained", **options)
-
-
-def _save(figure: Any, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=110)
+    except FileExistsError:  # mkdir met a file where a folder of the path should be
+        raise NotADirectoryError(f"path: cannot write {path}: a file stands where a folder of it should be") from None
+    except OSError as error:
+        raise type(error)(f"path: cannot write {path}: {error.strerror or error}") from None
+    except ValueError as error:  # matplotlib: a suffix that names no format it can write
+        raise ValueError(f"path: cannot write {path}: {error}") from None
     return path
