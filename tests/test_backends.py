@@ -23,3 +23,28 @@ def test_the_three_backends_agree_in_float64(loss):
 def test_unknown_choices_are_named(loss, backend, message):
     with pytest.raises(ValueError, match=message):
         symgrad.loss_and_grad_function(loss, backend)
+
+
+def test_train_runs_on_every_backend_to_the_same_classifier(capsys):
+    pytest.importorskip("jax")
+    pytest.importorskip("dask.array")
+    pytest.importorskip("sklearn")
+    from symgrad import cli
+    from symgrad.backends import BACKENDS
+
+    assert cli.TRAINING_BACKENDS == BACKENDS
+    reports = {}
+    for backend in BACKENDS:
+        assert cli.main(["train", "--backend", backend, "--steps", "60", "--loss", "softmax"]) == 0
+        reports[backend] = capsys.readouterr().out
+    assert "test accuracy: 0.9" in reports["numpy"]
+    accuracies = {backend: [line for line in report.splitlines() if "accuracy" in line] for backend, report in reports.items()}
+    assert accuracies["jax"] == accuracies["dask"] == accuracies["numpy"]  # float64 on every backend: the same run
+
+
+def test_train_refuses_an_unknown_backend(capsys):
+    from symgrad import cli
+
+    with pytest.raises(SystemExit) as exit_code:
+        cli.main(["train", "--backend", "torch"])
+    assert exit_code.value.code == 2 and "invalid choice: 'torch'" in capsys.readouterr().err

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from symgrad.runtime.catalog import loss_names
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -18,15 +20,33 @@ def run_quick(script: str) -> str:
     return completed.stdout
 
 
-def test_side_by_side_benchmark_quick_mode():
-    output = run_quick("run.py")
-    for implementation in ("floor (X W^T and G^T X)", "symgrad compiled", "NumPy hand-vectorized"):
-        assert output.count(f"| {implementation} |") == 8  # 2 dtypes x 2 losses x 2 sizes
-    assert "import symgrad + first svm_loss_and_grad" in output
+def table_rows(output: str, first_cell: str) -> list[list[str]]:
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in output.splitlines()
+            if line.startswith(f"| {first_cell} ")]
 
 
-def test_dask_scaling_benchmark_quick_mode():
+def test_side_by_side_benchmark_quick_mode_with_its_dask_sections():
+    pytest.importorskip("jax")
     pytest.importorskip("dask.distributed")
-    output = run_quick("dask_scaling.py")
-    rows = [line for line in output.splitlines() if line.startswith("| 2000 ") or line.startswith("| 8000 ")]
-    assert len(set(rows)) == 2 and all(row.endswith("| yes |") for row in rows)  # printed as measured, then as a table
+    output = run_quick("run.py")
+    classifiers = loss_names("classifier")
+    for implementation in ("floor (X W^T and G^T X)", "symgrad compiled", "symgrad JAX backend"):
+        assert output.count(f"| {implementation} |") == 2 * len(classifiers) * 2  # dtypes x losses x sizes
+    for implementation in ("NumPy hand-vectorized", "JAX jit(value_and_grad)"):
+        assert output.count(f"| {implementation} |") == 2 * 2 * 2  # peers for the SVM and softmax
+    rows = table_rows(output, "float32") + table_rows(output, "float64")
+    jax_comparison = [row for row in rows if len(row) == 6 and row[3].replace(".", "").isdigit()]
+    assert sorted((row[0], row[1], row[2]) for row in jax_comparison) == sorted(
+        (dtype, n, loss) for dtype in ("float32", "float64") for n in ("2000", "256") for loss in ("softmax", "svm"))
+    training = [row for row in rows if len(row) == 5]
+    assert sorted((row[0], row[1]) for row in training) == [(dtype, loss) for dtype in ("float32", "float64")
+                                                             for loss in ("softmax", "svm")]
+    assert "import symgrad + first svm_loss_and_grad" in output
+    # The Dask sections (benchmarks/dask_scaling.py): Dask agreed with NumPy, the out-of-core ratios, the
+    # simulated table for every size and worker count, and where each size stops scaling.
+    persisted = table_rows(output, "svm") + table_rows(output, "softmax")
+    assert len(persisted) == 2 and all(row[-1] == "yes" for row in persisted)
+    assert "the workers sent" in output and "step / read" in output and "**Simulated**" in output
+    simulated = table_rows(output, "1e+06") + table_rows(output, "1e+07") + table_rows(output, "1e+08")
+    assert [int(row[1]) for row in simulated] == [1, 2, 4, 8, 16, 64] * 3
+    assert output.count("- N = ") == 3

@@ -12,6 +12,7 @@ import symgrad
 pytest.importorskip("jax")
 
 from symgrad.backends.jax_backend import jax_loss_and_grad, jax_module_text  # noqa: E402
+from symgrad.runtime.catalog import compiled_loss, loss_names  # noqa: E402
 
 NUMPY_BACKEND = {"svm": symgrad.svm_loss_and_grad, "softmax": symgrad.softmax_loss_and_grad}
 CASES = [
@@ -54,14 +55,13 @@ def test_float32_in_float32_out(loss_name, parameters):
 
 
 def test_the_jitted_computation_stays_in_float32():
-    import jax
-
     from symgrad.backends.jax_backend import _jitted
 
-    jax_loss_and_grad("svm")  # builds, and enables float64 in JAX
+    jax_loss_and_grad("svm")
     W, X = np.ones((3, 2), np.float32), np.ones((4, 2), np.float32)
     arguments = (W, X, np.array([0, 1, 2, 0]), *np.ones(3, np.float32))
-    assert "f64" not in str(jax.make_jaxpr(_jitted("svm", True))(*arguments))
+    lowered = _jitted("svm", True).lower(*arguments).as_text()
+    assert "f32" in lowered and "f64" not in lowered
 
 
 @pytest.mark.parametrize("kink_value", [0.0, 0.5, 1.0])
@@ -132,3 +132,55 @@ def test_without_jax_building_a_loss_names_the_extra():
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "pip install 'symgrad[jax]'" in output
+
+
+def integer_problem(name, seed):
+    """Integer-valued weights and inputs (many margins exactly 0 for a kinked loss), as (weights, X, targets)."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-1, 2, size=(30, 4)).astype(np.float64)
+    if compiled_loss(name).kind == "regression":
+        return rng.integers(-2, 3, size=4).astype(np.float64), X, rng.integers(-3, 4, size=30).astype(np.float64)
+    return rng.integers(-2, 3, size=(4, 4)).astype(np.float64), X, rng.integers(0, 4, size=30)
+
+
+@pytest.mark.parametrize("name", loss_names())
+def test_every_compiled_loss_runs_on_jax_equal_to_numpy_in_float64_at_kinks_too(name):
+    function = symgrad.loss_and_grad_function(name)
+    for seed in range(3):
+        weights, X, targets = integer_problem(name, seed)
+        expected = function(weights, X, targets, reg=0.1)
+        got = jax_loss_and_grad(name)(weights, X, targets, reg=0.1)
+        assert got[0] == pytest.approx(expected[0], rel=1e-10)
+        assert got[1].dtype == np.float64 and got[1].shape == weights.shape
+        assert relative_difference(got[1], expected[1]) <= 1e-10
+
+
+def test_x_may_be_a_jax_array_on_its_device():
+    import jax
+
+    W, X, y = np.ones((3, 5), np.float32), np.arange(20, dtype=np.float32).reshape(4, 5) / 20, np.array([0, 1, 2, 0])
+    on_device = jax.device_put(X)
+    assert isinstance(on_device, jax.Array)
+    expected = symgrad.svm_loss_and_grad(W, X, y, reg=0.1)
+    got = jax_loss_and_grad("svm")(W, on_device, y, reg=0.1)
+    assert got[0] == pytest.approx(expected[0], rel=1e-6)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-5)
+    with pytest.raises(ValueError, match="^X: has 4 features"):
+        jax_loss_and_grad("svm")(W, on_device[:, :4], y)
+
+
+FLOAT64_LEAVES_JAX_AS_IT_WAS = """
+import numpy as np, jax, jax.numpy as jnp
+from symgrad.backends.jax_backend import jax_loss_and_grad
+rng = np.random.default_rng(0)
+W, X, y = rng.normal(size=(3, 4)), rng.normal(size=(20, 4)), rng.integers(0, 3, size=20)
+loss, dW = jax_loss_and_grad("softmax")(W, X, y, reg=0.1)
+exact = abs(loss - float(np.float32(loss))) > 0  # a float64 result, not a float32 one widened
+print(exact, dW.dtype, jax.config.jax_enable_x64, jnp.zeros(2).dtype, jnp.asarray(X).dtype)
+"""
+
+
+def test_a_float64_call_computes_in_float64_and_leaves_jax_in_32_bits():
+    output = subprocess.run([sys.executable, "-c", FLOAT64_LEAVES_JAX_AS_IT_WAS], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert output == ["True", "float64", "False", "float32", "float32"]

@@ -1,13 +1,19 @@
 """The lecture's training strategies on the compiled SVM and softmax gradients, on scikit-learn's digits."""
 
+import re
 import sys
 
 import numpy as np
 import pytest
 
+import symgrad
+from symgrad.runtime.losses import CompiledLoss
 from symgrad.training.datasets import load_digits_dataset
 from symgrad import softmax_loss_and_grad, svm_loss_and_grad
 from symgrad.training.strategies import (
+    ACCURACY_POINTS,
+    ACCURACY_SAMPLE,
+    TrainingDiverged,
     accuracy,
     full_batch_gradient_descent,
     minibatch_gradient_descent,
@@ -81,7 +87,7 @@ def test_history_records_a_loss_per_step_and_accuracy_along_the_run(digits):
         svm_loss_and_grad, digits.X_dev, digits.y_dev, learning_rate=0.5, steps=45, rng=0
     )
     assert history.W.shape == (10, 65) and history.losses.shape == (45,) and history.learning_rates.shape == (45,)
-    assert history.accuracy_steps[-1] == 45 and len(history.accuracy_steps) == len(history.accuracies) > 10
+    assert history.accuracy_steps[-1] == 45 and len(history.accuracy_steps) == len(history.accuracies) == 5
     assert history.final_accuracy == accuracy(history.W, digits.X_dev, digits.y_dev)
     assert history.losses[-1] < history.losses[0] / 4
 
@@ -244,3 +250,147 @@ def test_bad_search_and_prediction_inputs_name_the_argument():
         predict(np.zeros((2, 4)), X)
     with pytest.raises(ValueError, match="^y"):
         accuracy(np.zeros((2, 3)), X, y[:4])
+
+
+STRATEGIES_WITH_A_RATE = {
+    "full batch": lambda loss, X, y, **o: full_batch_gradient_descent(loss, X, y, **o),
+    "mini-batch": lambda loss, X, y, **o: minibatch_gradient_descent(loss, X, y, batch_size=32, **o),
+    "stochastic": lambda loss, X, y, **o: stochastic_gradient_descent(loss, X, y, **o),
+}
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES_WITH_A_RATE))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_diverging_learning_rate_stops_the_run_naming_the_step(digits, strategy, dtype):
+    X = digits.X_dev.astype(dtype)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step (\d+): .*try a smaller learning rate") as stopped:
+        STRATEGIES_WITH_A_RATE[strategy](svm_loss_and_grad, X, digits.y_dev, learning_rate=1e6, steps=200, reg=1e-3,
+                                         rng=0)
+    assert isinstance(stopped.value, ArithmeticError) and stopped.value.step >= 1
+    assert f"step {stopped.value.step}:" in str(stopped.value)
+
+
+def returning_nan_at(step):
+    """svm_loss_and_grad, except that its call number ``step`` (0-based) returns a NaN loss."""
+    calls = []
+
+    def loss_and_grad(W, X, y, reg=0.0):
+        calls.append(None)
+        loss, gradient = svm_loss_and_grad(W, X, y, reg=reg)
+        return (np.nan if len(calls) == step + 1 else loss), gradient
+
+    return loss_and_grad
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES_WITH_A_RATE))
+def test_a_nan_loss_is_never_recorded(digits, strategy):
+    with pytest.raises(TrainingDiverged, match="diverged at step 3: loss_and_grad returned the loss nan"):
+        STRATEGIES_WITH_A_RATE[strategy](returning_nan_at(3), digits.X_dev, digits.y_dev, learning_rate=0.1, steps=10,
+                                         rng=0)
+
+
+def test_the_search_strategies_stop_on_a_nan_loss_too(digits):
+    with pytest.raises(TrainingDiverged, match="random search diverged at step 2: .*smaller weight_scale"):
+        random_search(returning_nan_at(2), digits.X_dev, digits.y_dev, candidates=5, rng=0)
+    with pytest.raises(TrainingDiverged, match="random local search diverged at step 1: .*smaller step_size"):
+        random_local_search(returning_nan_at(2), digits.X_dev, digits.y_dev, steps=5, rng=0)  # call 0 is the start
+
+
+@pytest.mark.parametrize(
+    "gradient_of, error, message",
+    [
+        (lambda g: g[0], ValueError, r"gradient of shape \(65,\) for weights of shape \(10, 65\)"),
+        (lambda g: np.float64(g.sum()), ValueError, r"gradient of shape \(\) for weights"),
+        (lambda g: g.T, ValueError, r"gradient of shape \(65, 10\)"),
+        (lambda g: np.round(g).astype(np.int64), TypeError, "gradient of dtype int64 for float64 weights"),
+        (lambda g: g + 1j, TypeError, "gradient of dtype complex128"),
+    ],
+)
+def test_a_gradient_not_shaped_or_typed_like_the_weights_is_refused(digits, gradient_of, error, message):
+    def loss_and_grad(W, X, y, reg=0.0):
+        loss, gradient = svm_loss_and_grad(W, X, y, reg=reg)
+        return loss, gradient_of(gradient)
+
+    with pytest.raises(error, match="^loss_and_grad: returned a " + message):
+        full_batch_gradient_descent(loss_and_grad, digits.X_dev, digits.y_dev, learning_rate=0.1, steps=3, rng=0)
+
+
+def test_a_complex_or_array_loss_is_refused(digits):
+    for loss_of in (lambda loss: loss + 0j, lambda loss: np.array([loss, loss])):
+        def loss_and_grad(W, X, y, reg=0.0, loss_of=loss_of):
+            loss, gradient = svm_loss_and_grad(W, X, y, reg=reg)
+            return loss_of(loss), gradient
+
+        with pytest.raises(TypeError, match="^loss_and_grad: returned a loss of dtype"):
+            minibatch_gradient_descent(loss_and_grad, digits.X_dev, digits.y_dev, learning_rate=0.1, steps=3,
+                                       batch_size=16, rng=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ["svm", "softmax", "squared_hinge"])
+def test_the_prepared_path_runs_the_steps_the_public_function_would(digits, loss, dtype, monkeypatch):
+    compiled = getattr(symgrad, f"{loss}_loss_and_grad")
+    X, y = digits.X_train.astype(dtype), digits.y_train
+    options = dict(learning_rate=0.2, steps=40, reg=1e-3, rng=3, progress=False)
+
+    def as_given(W, X, y, reg=0.0):  # no .loss: called as given, every step through the public checks
+        return compiled(W, X, y, reg=reg)
+
+    expected = {name: strategy(as_given, X, y, **options) for name, strategy in STRATEGIES_WITH_A_RATE.items()}
+    monkeypatch.setattr(CompiledLoss, "__call__", lambda *arguments, **keywords: pytest.fail("checked call"))
+    for name, strategy in STRATEGIES_WITH_A_RATE.items():
+        prepared = strategy(compiled, X, y, **options)
+        assert prepared.W.dtype == dtype
+        np.testing.assert_array_equal(prepared.losses, expected[name].losses)
+        np.testing.assert_array_equal(prepared.W, expected[name].W)
+
+
+def test_the_training_accuracy_is_measured_on_a_fixed_sample(digits):
+    assert len(digits.X_train) > ACCURACY_SAMPLE
+    history = minibatch_gradient_descent(softmax_loss_and_grad, digits.X_train, digits.y_train, learning_rate=0.5,
+                                         steps=95, rng=0, progress=False)
+    assert history.accuracy_steps.tolist() == [19, 38, 57, 76, 95] and ACCURACY_POINTS == 5  # every 95 // 5 steps
+    rows = np.linspace(0, len(digits.y_train) - 1, ACCURACY_SAMPLE).round().astype(int)
+    assert len(set(rows)) == ACCURACY_SAMPLE
+    assert history.final_accuracy == accuracy(history.W, digits.X_train[rows], digits.y_train[rows])
+
+
+def test_predict_refuses_swapped_arguments(digits):
+    W = np.random.default_rng(0).normal(size=(10, 65))
+    for X in (digits.X_dev, digits.X_train, digits.X_train[:40]):  # 40 examples < 65 features: the bias column tells
+        assert predict(W, X).max() < 10
+        with pytest.raises(ValueError, match="^W: .*were W and X swapped"):
+            predict(X, W)
+        with pytest.raises(ValueError, match="^W: .*were W and X swapped"):
+            accuracy(X, W, digits.y_dev[:10])
+    random_X, random_W = np.random.default_rng(1).normal(size=(50, 4)), np.random.default_rng(2).normal(size=(3, 4))
+    with pytest.raises(ValueError, match="swapped"):
+        predict(random_X, random_W)
+    assert predict(random_W, random_X[:1]).shape == (1,)  # fewer examples than classes, W (3, 4): fine
+
+
+@pytest.mark.parametrize(
+    "labels, error, message",
+    [
+        (np.array([0.0, 1.0, 2.0, 0.0]), TypeError, "y: labels must be integers"),
+        (np.array(["0", "1", "2", "0"]), TypeError, "y: labels must be integers"),
+        (np.array([True, False, True, False]), TypeError, "y: labels must be integers"),
+        (np.array([0, 1, 3, 0]), ValueError, r"y: labels must be in \[0, 3\)"),
+        (np.array([0, 1, 2]), ValueError, r"y: expected labels of shape \(4,\)"),
+    ],
+)
+def test_accuracy_refuses_labels_that_are_not_class_indices(labels, error, message):
+    W = np.eye(3)
+    X = np.array([[3.0, 1.0, 1.0], [0.0, 2.0, 1.0], [-1.0, -2.0, 1.0], [0.5, 0.2, 0.1]])
+    with pytest.raises(error, match=message):
+        accuracy(W, X, labels)
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, lambda f: (lambda W, X, y, reg=0.0: f(W, X, y, reg=reg))])
+def test_a_nan_example_met_late_is_named_as_bad_data_not_divergence(digits, wrap):
+    X = digits.X_train.copy()
+    X[700, 3] = np.nan  # not scanned up front: met when a batch holds it
+    with pytest.raises(ValueError, match=r"^X: contains NaN or infinite values \(in the examples of step (\d+)\)") as bad:
+        minibatch_gradient_descent(wrap(svm_loss_and_grad), X, digits.y_train, learning_rate=0.1, steps=40,
+                                   batch_size=64, rng=0, progress=False)
+    assert int(re.search(r"step (\d+)", str(bad.value)).group(1)) > 0

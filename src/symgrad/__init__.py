@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # what type checkers see through the lazy loader; tests/test_
     from symgrad.training.datasets import load_cifar10 as load_cifar10
     from symgrad.training.datasets import load_digits_dataset as load_digits_dataset
     from symgrad.training.descent import LineSearch as LineSearch
+    from symgrad.training.descent import TrainingDiverged as TrainingDiverged
     from symgrad.training.descent import gradient_descent as gradient_descent
     from symgrad.training.landscape import hinge_demo as hinge_demo
     from symgrad.training.landscape import loss_slice_1d as loss_slice_1d
@@ -99,6 +100,7 @@ _PUBLIC_NAMES = {
     "load_cifar10": "symgrad.training.datasets",
     "load_digits_dataset": "symgrad.training.datasets",
     "TrainingHistory": "symgrad.training.strategies",
+    "TrainingDiverged": "symgrad.training.descent",
     "random_search": "symgrad.training.strategies",
     "random_local_search": "symgrad.training.strategies",
     "full_batch_gradient_descent": "symgrad.training.strategies",

@@ -326,6 +326,7 @@ TRAINING_DEFAULTS = {
 }
 OPTIMIZERS = ("gd", "minibatch", "sgd", "random-search", "local-search")
 DEFAULT_BATCH_SIZE = 256
+TRAINING_BACKENDS = ("numpy", "jax", "dask")  # symgrad.backends.BACKENDS, spelled out to keep `symgrad --help` light
 
 
 def load_dataset(arguments):
@@ -343,16 +344,24 @@ def load_dataset(arguments):
     return load_digits_dataset(rng=arguments.seed)
 
 
+def loss_name(arguments) -> str:
+    """The compiled loss the command runs: ``--loss``, or ``formula`` for ``--loss-formula``."""
+    return "formula" if arguments.loss_formula is not None else arguments.loss
+
+
 def loss_function(arguments):
     """The compiled loss of ``--loss`` (or ``--loss-formula``) as a classifier's loss_and_grad (a regression loss
-    one vs rest)."""
-    from symgrad.runtime.catalog import compiled_loss
+    one vs rest), on ``--backend`` (NumPy for a command without one); UsageError when its extra is missing."""
+    from symgrad.backends import loss_and_grad_function
 
     if arguments.loss_formula is not None:
-        return formula_loss(arguments).loss.one_vs_rest().public_function
-    if arguments.param:
+        formula_loss(arguments)
+    elif arguments.param:
         raise UsageError("--param goes with --loss-formula")
-    return compiled_loss(arguments.loss).one_vs_rest().public_function
+    try:
+        return loss_and_grad_function(loss_name(arguments), getattr(arguments, "backend", "numpy"), one_vs_rest=True)
+    except ImportError as error:
+        raise UsageError(str(error)) from None
 
 
 def refuse_unused_training_options(arguments) -> None:
@@ -372,8 +381,6 @@ def command_train(arguments) -> int:
     from symgrad.training import descent
     from symgrad.training import strategies as training
 
-    # what the strategies raise when a run diverges: descent.TrainingDiverged, which strategies.py takes over
-    diverged = getattr(training, "TrainingDiverged", descent.TrainingDiverged)
     refuse_unused_training_options(arguments)
     learning_rate, steps, reg, local_step = TRAINING_DEFAULTS[arguments.dataset]
     learning_rate = arguments.learning_rate if arguments.learning_rate is not None else learning_rate
@@ -404,11 +411,12 @@ def command_train(arguments) -> int:
     }
     try:
         history = runs[arguments.optimizer]()
-    except diverged as error:
+    except descent.TrainingDiverged as error:
         raise UsageError(f"{error} (--learning-rate {learning_rate:g})") from None
     except (ValueError, TypeError) as error:
         raise UsageError(str(error)) from None
-    print(f"{history.strategy}, {loss.loss.name} loss: {len(history.losses)} steps, final loss {history.losses[-1]:.4f}")
+    where = "" if arguments.backend == "numpy" else f" on {arguments.backend}"
+    print(f"{history.strategy}, {loss_name(arguments)} loss{where}: {len(history.losses)} steps, final loss {history.losses[-1]:.4f}")
     for split, X, y in (("train", data.X_train, data.y_train), ("validation", data.X_val, data.y_val),
                         ("test", data.X_test, data.y_test)):
         print(f"{split} accuracy: {training.accuracy(history.W, X, y):.3f}")
@@ -466,18 +474,18 @@ def command_landscape(arguments) -> int:
     try:
         written = [
             plotting.plot_slice_1d(
-                output / f"landscape_1d_{loss.loss.name}.png",
+                output / f"landscape_1d_{loss_name(arguments)}.png",
                 alphas,
                 curves,
-                loss=loss.loss.name,
+                loss=loss_name(arguments),
                 data=f"{arguments.dataset}; W random ({arguments.scale:g} N(0, 1))",
             ),
             plotting.plot_slice_2d(
-                output / f"landscape_2d_{loss.loss.name}.png",
+                output / f"landscape_2d_{loss_name(arguments)}.png",
                 grid,
                 grid,
                 grids,
-                loss=loss.loss.name,
+                loss=loss_name(arguments),
                 data=f"{arguments.dataset}; W random ({arguments.scale:g} N(0, 1))",
             ),
         ]
@@ -598,6 +606,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--batch-size", type=integer_option(1), help=f"mini-batch size, for minibatch (default {DEFAULT_BATCH_SIZE})"
     )
+    train.add_argument("--backend", choices=TRAINING_BACKENDS, default="numpy",
+                       help="where the loss runs: numpy, jax (extra jax) or dask (extra dask); default numpy")
     train.set_defaults(run=command_train)
 
     draw = commands.add_parser(

@@ -25,7 +25,9 @@ from symgrad.runtime.catalog import compiled_loss, loss_function
 BACKENDS = ("numpy", "jax", "dask")
 
 
-def loss_and_grad_function(loss: str, backend: str = "numpy") -> Callable[..., tuple[float, Any]]:
+def loss_and_grad_function(
+    loss: str, backend: str = "numpy", *, one_vs_rest: bool = False
+) -> Callable[..., tuple[float, Any]]:
     """The compiled ``loss_and_grad(W, X, y, reg=0.0, **parameters) -> (loss, gradient)`` of a linear model.
 
     Args:
@@ -33,6 +35,9 @@ def loss_and_grad_function(loss: str, backend: str = "numpy") -> Callable[..., t
         backend: ``"numpy"``, ``"jax"`` or ``"dask"``. The Dask function takes X (N, D) as a Dask array chunked
             over rows (a NumPy X is wrapped in one with Dask's automatic chunks); the others take arrays in
             memory.
+        one_vs_rest: train a regression loss (``"squared"``, ``"huber"``, ``"logistic"``) as a classifier, one vs
+            rest: W (C, D), integer labels (:meth:`symgrad.runtime.losses.CompiledLoss.one_vs_rest`). No effect on
+            a classifier loss.
 
     Returns:
         A function of W (C, D) or w (D,), X (N, D) and labels or targets (N,), returning (loss: float, gradient:
@@ -40,13 +45,14 @@ def loss_and_grad_function(loss: str, backend: str = "numpy") -> Callable[..., t
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
-    function = loss_function(compiled_loss(loss).name)
+    compiled = compiled_loss(loss)
+    function = compiled.one_vs_rest().public_function if one_vs_rest else loss_function(compiled.name)
     if backend == "numpy":
         return function
     if backend == "jax":
         from symgrad.backends.jax_backend import jax_loss_and_grad
 
-        return jax_loss_and_grad(loss)
+        return jax_loss_and_grad(loss, one_vs_rest)
     try:
         import dask.array as da
     except ImportError as error:

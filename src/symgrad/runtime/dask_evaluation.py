@@ -1,12 +1,21 @@
 """The compiled losses on Dask arrays: data chunked over examples, larger than memory or spread over a cluster.
 
-The generated NumPy code (``symgrad/_generated``) calls only NumPy functions and ufuncs that Dask arrays
-implement (``sum``, ``max``, ``heaviside``, ``maximum``, ``exp``, ``log``, ``@``), so the same text, unchanged,
-builds a Dask graph when X (N, D) is a ``dask.array`` chunked over rows: per chunk b the scores
-S_b = X_b W^T, the per-example code on S_b and the one-hot labels, and G_b X_b; the mean over examples,
-sum_b G_b X_b / N, is Dask's tree reduction. One ``dask.compute`` per call evaluates the loss, dW and the
-input checks together, reading each chunk of X once, on whatever scheduler is active (threads by default,
-a ``dask.distributed`` cluster when a ``Client`` exists).
+A loss-and-gradient call is one map over the chunks of X (N, D) and one tree reduction, whatever the scheduler
+(threads by default, a ``dask.distributed`` cluster when a ``Client`` exists):
+
+    map, per chunk b (rows X_b, labels y_b), on the worker that holds X_b:
+        S_b = X_b W^T                                  linear_layer().scores
+        L_i, dL_i/ds on S_b and the one-hot T_b         the loss's generated loss_and_score_gradient
+        sum_i L_i / N  and  G_b X_b / N                 linear_layer().data_objective_and_gradient, N = all rows
+    reduce: the partial sums added, REDUCTION_FAN_IN at a time (depth ceil(log_8(chunks)))
+    then on the client: + lambda sum(W^2), 2 lambda W  linear_layer().l2_penalty_and_gradient
+
+so the code that runs is the generated code, a chunk at a time, and only W (C, D) goes to the workers and only
+partial sums (C, D) come back: X is never gathered. With X persisted in the workers' memory
+(``X = X.persist()``) a call reads nothing from storage; with X read from a file
+(:func:`read_npy_in_chunks`) each call reads each chunk once. The input checks ride along: each chunk reports
+whether its scores are finite, its largest score and its label range, and the errors name the cause in the
+NumPy path's words.
 
 :func:`read_npy_in_chunks` opens a ``.npy`` file on disk as such an array without loading it: each chunk is
 read from the file when a task needs it, so memory holds a few chunks, whatever N is.
@@ -20,8 +29,11 @@ read from the file when a task needs it, so memory holds a few chunks, whatever 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,18 +44,91 @@ from symgrad.runtime.generated import linear_layer
 CHUNKS_IN_MEMORY = 16
 """A memory budget is divided into this many chunks, leaving room for the chunks the scheduler's threads hold
 at once and their per-chunk temporaries. Measured (tests/test_dask_backend.py, 94 MiB float32 file, 3
-full-batch steps and 80 mini-batch steps on 2 threads): peak RSS grew by 18.9 / 31.9 / 56.8 MiB at budgets of
-32 / 64 / 128 MiB; about 12 MiB of it does not scale with the budget, so budgets below ~24 MiB are not met."""
+full-batch steps and 80 mini-batch steps on 2 threads): peak RSS grew by 20.7 / 26.0 / 40.5 MiB at budgets of
+32 / 64 / 128 MiB; about 14 MiB of it does not scale with the budget, so budgets below ~20 MiB are not met."""
+
+REDUCTION_FAN_IN = 8
+"""Partial sums added by one task of the tree reduction."""
+
+
+@dataclass(frozen=True)
+class PartialSums:
+    """What the chunks of X contribute to a loss call, and what they saw.
+
+    Attributes:
+        value: sum over their examples of L_i / N (0-d, computing dtype).
+        gradient: sum over their examples of G_i x_i / N, (C, D).
+        scores_finite: every score X_b W^T is finite.
+        largest_score: max |s| over their finite scores (for the error message).
+        targets_low, targets_high: smallest and largest label (classifier) or target (regression).
+        targets_finite: every target is finite (regression; labels are integers).
+    """
+
+    value: np.ndarray
+    gradient: np.ndarray
+    scores_finite: bool
+    largest_score: float
+    targets_low: float
+    targets_high: float
+    targets_finite: bool
+
+    @staticmethod
+    def added(*parts: PartialSums) -> PartialSums:
+        """The partial sums of the union of the parts' chunks (one node of the tree reduction)."""
+        return PartialSums(
+            sum((part.value for part in parts[1:]), start=parts[0].value),
+            sum((part.gradient for part in parts[1:]), start=parts[0].gradient),
+            all(part.scores_finite for part in parts),
+            max(part.largest_score for part in parts),
+            min(part.targets_low for part in parts),
+            max(part.targets_high for part in parts),
+            all(part.targets_finite for part in parts),
+        )
+
+
+@dataclass(frozen=True)
+class ChunkEvaluation:
+    """What every chunk's task needs besides its rows: the loss (a :class:`symgrad.runtime.losses.CompiledLoss`),
+    W (C, D) in the computing dtype, the loss's parameters in generated order and N, the number of examples of the
+    whole call."""
+
+    loss: object
+    W: np.ndarray
+    values: tuple
+    number_of_examples: int
+
+    def __call__(self, X, targets) -> PartialSums:
+        """The partial sums of one chunk: X (R, D) and its labels or targets (R,), NumPy arrays."""
+        W, dtype = self.W, self.W.dtype
+        X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
+        targets = np.asarray(targets)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # Contiguous class rows (a copy of C * R values) run faster in the per-example code than strided ones.
+            S = np.ascontiguousarray(linear_layer().scores(W, X)[0].T)
+            finite = np.isfinite(S)
+            scores_finite = bool(finite.all())
+            largest = float(np.abs(S[finite]).max(initial=0.0))
+            T = self.loss.targets(targets, W.shape[0], dtype)
+            losses, G = self.loss.module.loss_and_score_gradient(S, T, *(dtype.type(v) for v in self.values))
+            value, gradient = linear_layer().data_objective_and_gradient(losses.T, G, X, self.number_of_examples)
+        targets_finite = bool(np.all(np.isfinite(targets))) if self.loss.kind == "regression" else True
+        return PartialSums(value, gradient, scores_finite, largest, *_value_range(targets), targets_finite)
+
+
+def _chunk_sums(evaluation: ChunkEvaluation, X, targets) -> PartialSums:
+    """The map task: ``evaluation`` on one chunk's rows and labels or targets."""
+    return evaluation(X, targets)
 
 
 def loss_and_grad_on_dask(loss, weights, X, y, reg: float, values: tuple) -> tuple[float, np.ndarray]:
-    """A compiled loss on a Dask X: one ``dask.compute`` of the loss, the gradient and the input checks.
+    """A compiled loss on a Dask X: one map over its row chunks, one tree reduction, one ``dask.compute``.
 
     Args:
         loss: a :class:`symgrad.runtime.losses.CompiledLoss`.
         weights: NumPy weights (C, D), checked (a regression loss's w as one row).
         X: Dask array (N, D), real, chunked over rows (any chunking of the columns is merged).
-        y: labels (N,) in [0, C), or real targets (N,), a Dask or NumPy array.
+        y: labels (N,) in [0, C), or real targets (N,), a Dask or NumPy array (a Dask one is rechunked like X's
+            rows; persist it beside X so that a call ships no labels).
         reg: L2 strength >= 0. values: the loss's parameters in generated order.
 
     Returns:
@@ -55,27 +140,74 @@ def loss_and_grad_on_dask(loss, weights, X, y, reg: float, values: tuple) -> tup
     number_of_classes, number_of_features = weights.shape
     X = _dask_inputs(X, number_of_features)
     dtype = np.result_type(weights.dtype, X.dtype)
-    X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
-    targets = _dask_targets(loss, y, X, number_of_classes, dtype)
     W = weights.astype(dtype, copy=False)
-    S = linear_layer().scores(W, X)[0].T
-    value, gradient = loss.batch_objective_and_gradient(S, targets, X, W, reg, values)
-    checks = [da.isfinite(S).all()]
-    if loss.kind == "classifier":
-        checks += [y.min(), y.max()] if validation.is_dask_array(y) else []
-    value, gradient, finite, *label_range = dask.compute(value, gradient, *checks)
-    if label_range and (label_range[0] < 0 or label_range[1] >= number_of_classes):
-        raise ValueError(
-            f"y: labels must be in [0, {number_of_classes}), got values from {label_range[0]} to {label_range[1]}"
-        )
-    if not finite:
-        validation.require_finite(weights, loss.weights_name)
-        raise ValueError(f"X: inputs must be finite (found NaN or inf), or the scores X @ {loss.weights_name}.T overflow")
-    gradient = np.asarray(gradient)
-    if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
-        raise ValueError(f"{loss.name}: the loss or its gradient overflows (value {float(value)}); rescale X or "
-                         f"{loss.weights_name}")
-    return float(value), gradient
+    # One graph node holds W and the loss: each worker receives it once, whatever the number of chunks.
+    evaluation = dask.delayed(ChunkEvaluation(loss, W, values, X.shape[0]), traverse=False,
+                              name=f"symgrad-chunk-evaluation-{uuid.uuid4().hex}")
+    chunks, targets = X.to_delayed().ravel(), _target_chunks(loss, y, X)
+    parts = [dask.delayed(_chunk_sums)(evaluation, rows, labels) for rows, labels in zip(chunks, targets, strict=True)]
+    while len(parts) > 1:
+        parts = [dask.delayed(PartialSums.added)(*parts[start : start + REDUCTION_FAN_IN])
+                 for start in range(0, len(parts), REDUCTION_FAN_IN)]
+    with _one_blas_thread_per_task(X):
+        (total,) = dask.compute(parts[0])
+    if loss.kind == "classifier" and (total.targets_low < 0 or total.targets_high >= number_of_classes):
+        raise ValueError(f"y: labels must be in [0, {number_of_classes}), got values from {int(total.targets_low)} "
+                         f"to {int(total.targets_high)}")
+    if not total.targets_finite:
+        raise ValueError(f"{loss.targets_name}: targets must be finite (found NaN or inf)")
+    low, high = loss.target_bounds
+    if loss.kind == "regression" and (total.targets_low < low or total.targets_high > high):
+        raise ValueError(f"{loss.targets_name}: targets must lie in [{low:g}, {high:g}], got values from "
+                         f"{total.targets_low} to {total.targets_high}")
+    name = loss.weights_name
+    if not total.scores_finite:
+        validation.require_finite(weights, name)
+        if not bool(da.isfinite(X).all().compute()):  # a pass over X, only on this error path
+            raise ValueError("X: inputs must be finite (found NaN or inf)")
+        raise ValueError(f"X: the scores X @ {name}.T overflow to inf; rescale X or {name}")
+    value, gradient, penalty = total.value, total.gradient, 0.0
+    if reg > 0:
+        penalty, penalty_gradient = linear_layer().l2_penalty_and_gradient(W, dtype.type(reg))
+        value, gradient = value + penalty, gradient + penalty_gradient
+    value = float(value)
+    if not (math.isfinite(value) and np.all(np.isfinite(gradient))):
+        if not np.isfinite(penalty):
+            raise ValueError(f"{name}: reg * sum({name}**2) overflows; rescale {name} or lower reg")
+        raise ValueError(f"{loss.name}: the loss or its gradient overflows (value {value}) at scores up to "
+                         f"|s| = {total.largest_score:.3g}; rescale X or {name}")
+    return value, gradient
+
+
+def on_a_cluster(collection) -> bool:
+    """True when ``collection`` would be computed by a ``dask.distributed`` cluster (a ``Client`` is active)."""
+    import dask
+
+    try:
+        from distributed import Client
+    except ImportError:
+        return False
+    return isinstance(getattr(dask.base.get_scheduler(collections=[collection]), "__self__", None), Client)
+
+
+def _one_blas_thread_per_task(collection):
+    """On Dask's local threaded scheduler, BLAS limited to one thread for the duration of the compute.
+
+    The scheduler runs a task per core; a multi-threaded BLAS in each would put cores x cores threads on the
+    cores (measured: a full-batch step on a 1 GiB file 10x slower on a loaded 2-core machine). Worker processes of
+    a ``dask.distributed`` cluster already start with one BLAS thread. Needs threadpoolctl (extra ``dask``);
+    without it, nothing is changed. The limit is process-wide while it lasts, as BLAS's setting is.
+    """
+    import dask
+    import dask.threaded
+
+    if dask.base.get_scheduler(collections=[collection]) is not dask.threaded.get:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def read_npy_in_chunks(
@@ -93,12 +225,12 @@ def read_npy_in_chunks(
 
     Returns:
         ``dask.array.Array`` (N, D) of the file's dtype.
+
+    Raises:
+        MissingExtraError: Dask is not installed (the ``dask`` extra).
     """
-    try:
-        import dask
-        import dask.array as da
-    except ImportError as error:
-        raise ImportError("read_npy_in_chunks needs Dask: pip install 'symgrad[dask]'") from error
+    dask = validation.optional_module("dask", "dask", "read_npy_in_chunks")
+    da = validation.optional_module("dask.array", "dask", "read_npy_in_chunks")
 
     path = os.fspath(path)
     shape, dtype, offset = _npy_layout(path)
@@ -158,6 +290,12 @@ def _read_rows(path: str, offset: int, dtype: np.dtype, number_of_columns: int, 
     return rows.reshape(stop - start, number_of_columns)
 
 
+def _value_range(targets: np.ndarray) -> tuple[float, float]:
+    """(smallest, largest) finite value of a chunk's labels or targets; (inf, -inf) when there is none."""
+    finite = targets[np.isfinite(targets)] if np.issubdtype(targets.dtype, np.floating) else targets
+    return (float(finite.min()), float(finite.max())) if finite.size else (math.inf, -math.inf)
+
+
 def _dask_inputs(X, number_of_features: int):
     if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
         raise TypeError(f"X: expected a real (floating or integer) array (N, D), got dtype {X.dtype}")
@@ -172,25 +310,18 @@ def _dask_inputs(X, number_of_features: int):
     return X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
 
 
-def _dask_targets(loss, y, X, number_of_classes: int, dtype):
-    """T (C, N) as a Dask array chunked like X's rows: one-hot labels, or a regression loss's targets as a row."""
-    import dask.array as da
-
+def _target_chunks(loss, y, X) -> list:
+    """The labels or targets (N,) cut like X's rows (NumPy slices or Dask blocks), their dtype and shape checked
+    here; their values are checked by their chunks' tasks (label range, finite targets)."""
     values = y if validation.is_dask_array(y) else np.asarray(y)
     if loss.kind == "classifier":
         if values.dtype == bool or not np.issubdtype(values.dtype, np.integer):
             raise TypeError(f"y: labels must be integers, got dtype {values.dtype}")
     elif values.dtype == bool or not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
         raise TypeError(f"t: expected real targets, got dtype {values.dtype}")
-    name = loss.targets_name
     if values.shape != (X.shape[0],):
-        raise ValueError(f"{name}: expected shape ({X.shape[0]},), one per row of X, got {values.shape}")
-    if not validation.is_dask_array(values):
-        if loss.kind == "classifier":
-            validation.class_labels(values, X.shape[0], number_of_classes)
-        else:
-            validation.real_targets(values, X.shape[0], "t", *loss.target_bounds)
-        values = da.from_array(values, chunks=(X.chunks[0],))
-    elif values.chunks != (X.chunks[0],):
-        values = values.rechunk((X.chunks[0],))
-    return loss.targets(values, number_of_classes, dtype)
+        raise ValueError(f"{loss.targets_name}: expected shape ({X.shape[0]},), one per row of X, got {values.shape}")
+    if validation.is_dask_array(values):
+        return list((values if values.chunks == (X.chunks[0],) else values.rechunk((X.chunks[0],))).to_delayed())
+    bounds = np.cumsum((0,) + X.chunks[0])
+    return [values[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]

@@ -26,10 +26,19 @@ DEFAULT_LINE_SEARCH_STEPS = tuple(10.0**e for e in range(-6, 1))
 
 
 class TrainingDiverged(ArithmeticError):
-    """A descent met a loss, gradient or iterate that is not finite after it started from finite ones.
+    """A descent or training strategy met a loss, gradient or iterate that is not finite after it started from
+    finite ones.
 
-    The message says "diverged at step k", what went non-finite, and suggests a smaller learning rate.
+    The message names the run, says "diverged at step k" and what went non-finite, and suggests a smaller learning
+    rate (or step).
+
+    Attributes:
+        step: k, the step (0-based) at which the run stopped being finite.
     """
+
+    def __init__(self, message: str, step: int):
+        super().__init__(message)
+        self.step = step
 
 
 @dataclass(frozen=True)
@@ -197,7 +206,7 @@ def gradient_descent(
         if not np.all(np.isfinite(w)):
             raise TrainingDiverged(
                 f"gradient descent diverged at step {k}: the update w - {rate:g} * grad overflowed "
-                f"(||grad|| = {norms[-1]:.3g}); try a smaller learning rate"
+                f"(||grad|| = {norms[-1]:.3g}); try a smaller learning rate", k
             )
         rates.append(rate)
         path.append(w.copy())
@@ -234,6 +243,6 @@ def _checked_gradient(grad: Callable, w: np.ndarray, k: int, rates: list) -> np.
             raise ValueError(f"grad: returned {found} at the starting point w0, before any step")
         raise TrainingDiverged(
             f"gradient descent diverged at step {k}: grad(w_{k}) is {found} (||w_{k}|| = {euclidean_norm(w):.3g}, "
-            f"last learning rate {rates[-1]:g}); try a smaller learning rate"
+            f"last learning rate {rates[-1]:g}); try a smaller learning rate", k
         )
     return g

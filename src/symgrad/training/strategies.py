@@ -1,7 +1,7 @@
 """The lecture's strategies for training a linear classifier, scores ``X @ W.T``, on a compiled loss.
 
 Every strategy takes ``loss_and_grad(W, X, y, reg=...) -> (loss, dW)`` (for instance
-``symgrad.runtime.losses.svm_loss_and_grad``): W (C, D), X (N, D) with the bias trick as the last column, y (N,);
+``symgrad.svm_loss_and_grad``): W (C, D), X (N, D) with the bias trick as the last column, y (N,);
 loss = mean data loss + reg * sum(W**2), dW shaped like W. Each returns a :class:`TrainingHistory`.
 
 1. random search:          W_best = argmin over K draws W_k ~ scale * N(0, 1) of L(W_k)
@@ -11,9 +11,25 @@ loss = mean data loss + reg * sum(W**2), dW shaped like W. Each returns a :class
                                                                           replacement within an epoch
 5. stochastic descent:     mini-batch descent with B = 1
 
+The data are checked once per run (X real, y integer labels in [0, C)); X's values are not scanned up front, as
+every step checks the scores X_B W^T it computes and names a NaN or inf in X. When ``loss_and_grad`` is a
+compiled loss function (it carries ``.loss``, its :class:`symgrad.runtime.losses.CompiledLoss`, as every
+``symgrad.NAME_loss_and_grad`` does), each step evaluates it on the checked arrays through
+``CompiledLoss.evaluate`` -- the same generated code, without re-checking X and y at every step; any other
+callable is called as given and its result checked (a real loss, a gradient shaped and typed like W).
+
+A run never records a NaN or inf: a non-finite loss or gradient, or a loss that raises ValueError after the run's
+first evaluation on finite examples (so the weights the run produced are the cause), stops it with
+:class:`TrainingDiverged`, "... diverged at step k ...", suggesting a smaller learning rate (or step).
+
+Training accuracy is recorded :data:`ACCURACY_POINTS` times per run, on a fixed sample of at most
+:data:`ACCURACY_SAMPLE` training examples (evenly spaced over X, the same at every point), so that it costs a
+fixed, small amount whatever N is; ``accuracy(history.W, X, y)`` gives it on all of X.
+
 X may also be a Dask array chunked over rows (for instance :func:`symgrad.read_npy_in_chunks` of a file larger
-than memory): the compiled losses then evaluate chunk by chunk (:mod:`symgrad.runtime.dask_evaluation`), mini-batches are
-cut from one chunk at a time (:func:`chunk_minibatches`), and the training accuracy is computed chunk by chunk.
+than memory, or an array persisted on a ``dask.distributed`` cluster): the compiled losses then evaluate chunk by
+chunk (:mod:`symgrad.runtime.dask_evaluation`), and mini-batches are cut from one chunk at a time
+(:func:`chunk_minibatches`), on the cluster's workers when there is one.
 """
 
 from __future__ import annotations
@@ -28,13 +44,22 @@ import numpy as np
 import numpy.typing as npt
 
 from symgrad import validation
+from symgrad.runtime.dask_evaluation import loss_and_grad_on_dask, on_a_cluster
+from symgrad.runtime.losses import CompiledLoss
+from symgrad.training.descent import LineSearch, TrainingDiverged, step_size_rule
 from symgrad.validation import is_dask_array
-from symgrad.training.descent import LineSearch, step_size_rule
 
 LearningRate = Union[float, Sequence[float], Callable[[int], float], LineSearch]
 """A number alpha, a schedule alpha_0 ... alpha_{K-1}, a function k -> alpha_k, or a line search."""
 
-ACCURACY_POINTS = 20  # training accuracy is measured about this many times per run (and at the end)
+ACCURACY_POINTS = 5
+"""Training accuracy is measured this many times per run: every K // 5 steps, and after the last."""
+
+ACCURACY_SAMPLE = 500
+"""...on at most this many training examples, evenly spaced over X (all of them when N is smaller): at CIFAR size
+(D = 3073) the five measurements cost about 1% of 300 mini-batch steps of 256, whatever N is."""
+
+SMALLER_LEARNING_RATE = "try a smaller learning rate"
 
 
 @dataclass(frozen=True)
@@ -46,9 +71,10 @@ class TrainingHistory:
         W: (C, D) the trained weights (for random search: the best draw).
         losses: (K,) the loss at step k: of the best W after k + 1 draws (random search), of the current W
             after step k (local search), or before update k on that step's batch (descent: all N examples,
-            a mini-batch, one example).
+            a mini-batch, one example). Always finite.
         accuracy_steps: (M,) steps after which the training accuracy was measured; the last is K.
-        accuracies: (M,) training accuracy of the current W (best W for random search) at those steps.
+        accuracies: (M,) training accuracy of the current W (best W for random search) at those steps, on the
+            run's fixed sample of at most ACCURACY_SAMPLE training examples.
         learning_rates: (K,) alpha_k of each descent step; empty for the two search strategies.
     """
 
@@ -61,7 +87,7 @@ class TrainingHistory:
 
     @property
     def final_accuracy(self) -> float:
-        """Training accuracy of :attr:`W`."""
+        """Training accuracy of :attr:`W` on the run's sample (all of X when N <= ACCURACY_SAMPLE)."""
         return float(self.accuracies[-1])
 
 
@@ -69,29 +95,50 @@ def predict(W: npt.ArrayLike, X: Any) -> np.ndarray:
     """Predicted class per example: argmax over the scores ``X @ W.T``.
 
     Args:
-        W: (C, D) weights. X: (N, D) features, bias trick as the last column.
+        W: (C, D) weights, C >= 2. X: (N, D) features, bias trick as the last column; NumPy or Dask.
 
     Returns:
         (N,) int64 labels in 0 ... C-1.
 
+    Raises:
+        ValueError: the shapes do not fit, or W and X look swapped: W has more rows than X, and either W's last
+            column is the all-ones bias column while X's is not, or W has more rows than columns.
+
     >>> predict(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[2.0, 1.0], [0.0, 3.0]])).tolist()
     [0, 1]
     """
-    W = validation.real_matrix(W, "W")
-    X = validation.real_matrix(X, "X")
-    if X.shape[1] != W.shape[1]:
-        raise ValueError(f"X: has {X.shape[1]} features per example, W has {W.shape[1]} (W is (C, D), X is (N, D))")
+    W, X = _checked_model(W, X)
     predictions = np.argmax(X @ W.T, axis=1)
     return predictions.compute() if is_dask_array(predictions) else predictions
 
 
 def accuracy(W: npt.ArrayLike, X: Any, y: npt.ArrayLike) -> float:
-    """Fraction of examples whose predicted class equals the label: W (C, D), X (N, D), y (N,)."""
-    predictions = predict(W, X)
-    y = np.asarray(y)
-    if y.shape != predictions.shape:
-        raise ValueError(f"y: expected {predictions.shape[0]} labels, one per row of X, got shape {y.shape}")
-    return float(np.mean(predictions == y))
+    """Fraction of examples whose predicted class equals the label: W (C, D), X (N, D), y (N,) integer labels in
+    [0, C)."""
+    W, X = _checked_model(W, X)
+    labels = validation.class_labels(y.compute() if is_dask_array(y) else y, X.shape[0], W.shape[0])
+    return float(np.mean(predict(W, X) == labels))
+
+
+def _checked_model(W: npt.ArrayLike, X: Any) -> tuple[np.ndarray, np.ndarray]:
+    """W (C, D) and X (N, D) for predict/accuracy, refusing swapped arguments (see :func:`predict`)."""
+    W = validation.real_matrix(W, "W")
+    X = validation.real_matrix(X, "X")
+    (classes, features), examples = W.shape, X.shape[0]
+    if X.shape[1] != features:
+        raise ValueError(f"X: has {X.shape[1]} features per example, W has {features} (W is (C, D), X is (N, D))")
+    if classes < 2:
+        raise ValueError(f"W: a classifier needs at least 2 classes (rows), got shape {W.shape}")
+    if classes > examples:  # more classes than examples to predict: the usual sign of swapped arguments
+        bias_in_W = not is_dask_array(X) and bool(np.all(W[:, -1] == 1)) and not bool(np.all(X[:, -1] == 1))
+        if bias_in_W or classes > features:
+            raise ValueError(
+                f"W: shape {W.shape} looks like inputs X ({classes} rows against {examples} in X, and "
+                + ("its last column is the all-ones bias column, X's is not" if bias_in_W else
+                   f"more rows than its {features} columns")
+                + "): were W and X swapped? The order is W (C, D), X (N, D)"
+            )
+    return W, X
 
 
 def minibatch_indices(num_examples: int, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
@@ -133,17 +180,21 @@ def random_search(
 
     Returns:
         :class:`TrainingHistory` with W (C, D) the best draw and losses (K,) the best loss so far.
+
+    Raises:
+        TrainingDiverged: a draw's loss is not finite (try a smaller weight_scale).
     """
-    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng)
+    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng, scan_values=False)
     validation.count(candidates, "candidates")
-    validation.nonnegative_number(reg, "reg")
     validation.positive_number(weight_scale, "weight_scale")
+    objective = _Objective("random search", loss_and_grad, reg, shape[0], "try a smaller weight_scale")
+    data = _all_rows(X, y)
     best_W, best_loss = None, np.inf
 
     def draw(k):
         nonlocal best_W, best_loss
         W = (weight_scale * rng.standard_normal(shape)).astype(X.dtype)
-        loss = float(loss_and_grad(W, X, y, reg=reg)[0])
+        loss = objective(k, W, *data)[0]
         if loss < best_loss:
             best_W, best_loss = W, loss
         return best_loss, best_W
@@ -172,18 +223,22 @@ def random_local_search(
 
     Returns:
         :class:`TrainingHistory` with losses (K,) of the current W after each step (non-increasing).
+
+    Raises:
+        TrainingDiverged: a tried W's loss is not finite (try a smaller step_size).
     """
-    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng)
+    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng, scan_values=False)
     validation.count(steps, "steps")
     validation.positive_number(step_size, "step_size")
-    validation.nonnegative_number(reg, "reg")
+    objective = _Objective("random local search", loss_and_grad, reg, shape[0], "try a smaller step_size")
+    data = _all_rows(X, y)
     W = _start(W0, shape, weight_scale, X.dtype, rng)
-    loss = float(loss_and_grad(W, X, y, reg=reg)[0])
+    loss = objective(0, W, *data)[0]
 
     def try_a_step(k):
         nonlocal W, loss
         W_try = (W + step_size * rng.standard_normal(shape)).astype(X.dtype)
-        loss_try = float(loss_and_grad(W_try, X, y, reg=reg)[0])
+        loss_try = objective(k, W_try, *data)[0]
         if loss_try < loss:
             W, loss = W_try, loss_try
         return loss, W
@@ -209,43 +264,69 @@ def full_batch_gradient_descent(
 
     Args:
         loss_and_grad: (W (C, D), X (N, D), y (N,), reg=...) -> (loss, dW (C, D)).
-        X: (N, D) features, bias trick as the last column. y: (N,) labels in 0 ... C-1.
+        X: (N, D) features, bias trick as the last column; NumPy, or Dask chunked over rows (on a cluster, each
+            step is one map over its chunks on the workers). y: (N,) labels in 0 ... C-1.
         learning_rate: a number alpha; a sequence alpha_0 ... alpha_{K-1}; or a callable k -> alpha_k
             (as :func:`symgrad.gradient_descent` accepts).
-        steps: K >= 1. W0: (C, D) start (default weight_scale * N(0, 1) drawn from rng).
+        steps: K >= 1. W0: (C, D) finite start (default weight_scale * N(0, 1) drawn from rng).
         reg: L2 strength >= 0. num_classes: C (default max(y) + 1). rng: seed or ``numpy.random.Generator``.
         progress: show a tqdm bar with the loss (only when the output is a terminal).
 
     Returns:
-        :class:`TrainingHistory` with W (C, D), losses (K,) before each update, accuracies on (X, y).
+        :class:`TrainingHistory` with W (C, D), losses (K,) before each update, accuracies on the sample of X.
+
+    Raises:
+        TrainingDiverged: the loss or gradient stopped being finite (try a smaller learning rate).
     """
-    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng)
+    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng, scan_values=False)
     W = _start(W0, shape, weight_scale, X.dtype, rng)
-    every_step_all_rows = itertools.repeat((X, y))
+    every_step_all_rows = itertools.repeat(_all_rows(X, y))
     return _descend("gradient descent", loss_and_grad, X, y, every_step_all_rows, learning_rate, steps, W, reg, progress)
 
 
-def chunk_minibatches(X, y, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Endless mini-batches (X_B, y_B) of a Dask X chunked over rows, read one chunk at a time.
+def chunk_minibatches(X, y, batch_size: int, rng: np.random.Generator) -> Iterator[tuple]:
+    """Endless mini-batches (X_B, y_B) of a Dask X chunked over rows, one chunk at a time.
 
-    Each epoch visits the chunks in a random order; each chunk is read into memory once, its rows permuted and
-    cut into ceil(rows / batch_size) batches of nearly equal size. So every example is used once per epoch and
+    Each epoch visits the chunks in a random order; each chunk is loaded once, checked finite, its rows permuted
+    and cut into ceil(rows / batch_size) batches of nearly equal size. So every example is used once per epoch and
     the data is read from its source once per epoch, whatever its size; a batch never mixes two chunks.
+
+    Where the chunk is loaded depends on the scheduler: on a ``dask.distributed`` cluster it is persisted on a
+    worker and X_B is a Dask array of its rows -- the loss runs there, and X never moves to this process;
+    otherwise the chunk is read into this process and X_B is a NumPy array.
 
     Args:
         X: Dask array (N, D); y: NumPy labels (N,); batch_size >= 1; rng: the source of the permutations.
 
     Yields:
-        X_B (B, D) and y_B (B,) NumPy arrays, B <= batch_size.
+        X_B (B, D) (NumPy, or Dask on a cluster) and y_B (B,) NumPy, B <= batch_size.
+
+    Raises:
+        ValueError: a chunk of X holds NaN or inf (naming its rows).
     """
+    import dask.array as da
+
     bounds = np.cumsum((0,) + X.chunks[0])
+    cluster = on_a_cluster(X)
     while True:
         for block in rng.permutation(len(X.chunks[0])):
-            rows = X.blocks[block].compute()
-            labels = y[bounds[block] : bounds[block + 1]]
-            order = rng.permutation(len(rows))
-            for batch in np.array_split(order, math.ceil(len(rows) / batch_size)):
-                yield rows[batch], labels[batch]
+            start, stop = bounds[block], bounds[block + 1]
+            rows = X.blocks[block].persist() if cluster else X.blocks[block].compute()
+            if not (da.isfinite(rows).all().compute() if cluster else np.all(np.isfinite(rows))):
+                raise ValueError(f"X: contains NaN or infinite values (in rows {start} ... {stop - 1})")
+            labels = y[start:stop]
+            order = rng.permutation(stop - start)
+            for batch in np.array_split(order, math.ceil((stop - start) / batch_size)):
+                if cluster:  # one task on the chunk's worker (Dask's own fancy indexing would plan a shuffle)
+                    shape = ((len(batch),), rows.chunks[1])
+                    yield rows.map_blocks(_rows, batch, chunks=shape, dtype=rows.dtype), labels[batch]
+                else:
+                    yield rows[batch], labels[batch]
+
+
+def _rows(block: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """block[indices]: the rows of a mini-batch, cut from its chunk where the chunk lives."""
+    return block[indices]
 
 
 def minibatch_gradient_descent(
@@ -267,12 +348,15 @@ def minibatch_gradient_descent(
 
     Args as :func:`full_batch_gradient_descent`, plus batch_size in 1 ... N. An epoch is ceil(N / batch_size)
     steps; every example appears once per epoch. For a Dask X the batches come from
-    :func:`chunk_minibatches` (one chunk in memory at a time).
+    :func:`chunk_minibatches` (one chunk in memory at a time; on a cluster, on the workers).
 
     Returns:
-        :class:`TrainingHistory` with losses (K,) of each step's batch, accuracies on all of (X, y).
+        :class:`TrainingHistory` with losses (K,) of each step's batch, accuracies on the sample of X.
+
+    Raises:
+        TrainingDiverged: the loss or gradient stopped being finite (try a smaller learning rate).
     """
-    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng)
+    X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng, scan_values=False)
     validation.count(batch_size, "batch_size")
     if batch_size > len(X):
         raise ValueError(f"batch_size: {batch_size} exceeds the {len(X)} examples in X")
@@ -297,24 +381,107 @@ def stochastic_gradient_descent(
 def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress) -> TrainingHistory:
     """The descent step shared by strategies 3-5; ``batches`` yields each step's (X_B, y_B)."""
     validation.count(steps, "steps")
-    validation.nonnegative_number(reg, "reg")
     rule = step_size_rule(learning_rate, steps)
+    objective = _Objective(name, loss_and_grad, reg, W.shape[0], SMALLER_LEARNING_RATE)
     rates = []
 
     def descend(k):
         nonlocal W
-        batch_inputs, batch_labels = next(batches)
-        loss, gradient = loss_and_grad(W, batch_inputs, batch_labels, reg=reg)
+        loss, gradient = objective(k, W, *next(batches))
         rates.append(rule(k, W, gradient))
-        W = (W - rates[-1] * gradient).astype(X.dtype, copy=False)
-        return float(loss), W
+        W = objective.updated(W, rates[-1], gradient)
+        return loss, W
 
     return _run(name, X, y, steps, progress, descend, rates)
 
 
+class _Objective:
+    """``loss_and_grad`` on a run's checked data, at step k: (loss: float, gradient like W), both finite.
+
+    A compiled loss function (its ``.loss`` a classifier :class:`CompiledLoss`) runs as ``CompiledLoss.evaluate``
+    on the checked arrays (or its Dask evaluation), with the loss's default parameters, as the function itself
+    would after its checks. Any other callable runs as given; its loss must be a real number and its gradient
+    have the weights' shape and a floating dtype.
+    """
+
+    def __init__(self, strategy: str, loss_and_grad: Callable, reg, number_of_classes: int, hint: str):
+        compiled = getattr(loss_and_grad, "loss", None)
+        self._compiled = compiled if isinstance(compiled, CompiledLoss) and compiled.kind == "classifier" else None
+        self._values = self._compiled.parameter_values({}) if self._compiled else ()
+        self._loss_and_grad, self._reg = loss_and_grad, validation.nonnegative_number(reg, "reg")
+        self._number_of_classes, self._strategy, self._hint = number_of_classes, strategy, hint
+        self._evaluated = False
+
+    def __call__(self, k: int, W: np.ndarray, X, y) -> tuple[float, np.ndarray]:
+        try:
+            if self._compiled is None:
+                loss, gradient = self._loss_and_grad(W, X, y, reg=self._reg)
+            elif is_dask_array(X):
+                loss, gradient = loss_and_grad_on_dask(self._compiled, W, X, y, self._reg, self._values)
+            else:
+                targets = self._compiled.targets(y, self._number_of_classes, W.dtype)
+                loss, gradient = self._compiled.evaluate(W, X, targets, self._reg, self._values)
+        except ValueError as error:
+            if not self._evaluated:  # the inputs as given: the error names them
+                raise
+            self._require_finite_rows(k, X, error)
+            raise self._diverged(k, str(error)) from error
+        self._evaluated = True
+        if self._compiled is None:
+            loss, gradient = self._checked(loss, gradient, W)
+            if not (math.isfinite(loss) and np.all(np.isfinite(gradient))):
+                self._require_finite_rows(k, X, None)
+                raise self._diverged(k, f"loss_and_grad returned the loss {loss} and a gradient with "
+                                        f"{np.count_nonzero(~np.isfinite(gradient))} non-finite entries")
+        return loss, gradient
+
+    @staticmethod
+    def _require_finite_rows(k: int, X, cause) -> None:
+        """On a failed step: a NaN or inf in the step's rows of X is the data's fault, not a divergence (X is
+        not scanned up front; a Dask X's chunks are checked as they are loaded)."""
+        if not is_dask_array(X) and not np.all(np.isfinite(X)):
+            raise ValueError(f"X: contains NaN or infinite values (in the examples of step {k})") from cause
+
+    def updated(self, W: np.ndarray, rate: float, gradient: np.ndarray) -> np.ndarray:
+        """W - rate * gradient in W's dtype: in place for a compiled loss (which keeps no reference to W), a new
+        array for any other callable (which might)."""
+        if self._compiled is None:
+            return (W - rate * gradient).astype(W.dtype, copy=False)
+        W -= rate * gradient
+        return W
+
+    def _diverged(self, k: int, cause: str) -> TrainingDiverged:
+        return TrainingDiverged(f"{self._strategy} diverged at step {k}: {cause}; {self._hint}", k)
+
+    @staticmethod
+    def _checked(loss, gradient, W) -> tuple[float, np.ndarray]:
+        value = np.asarray(loss)
+        if value.shape != () or not (np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)):
+            raise TypeError(f"loss_and_grad: returned a loss of dtype {value.dtype} and shape {value.shape}; "
+                            "expected a real number")
+        gradient = np.asarray(gradient)
+        if gradient.shape != W.shape:
+            raise ValueError(f"loss_and_grad: returned a gradient of shape {gradient.shape} for weights of shape "
+                             f"{W.shape}; it must have the weights' shape")
+        if gradient.dtype.kind != W.dtype.kind:
+            raise TypeError(f"loss_and_grad: returned a gradient of dtype {gradient.dtype} for {W.dtype} weights; "
+                            "it must be floating like them")
+        return float(value), gradient
+
+
+def _all_rows(X, y) -> tuple:
+    """(X, labels) for a step on all N examples: on a cluster the labels are persisted beside X's chunks, so that
+    a step ships no labels."""
+    if is_dask_array(X) and on_a_cluster(X):
+        import dask.array as da
+
+        return X, da.from_array(y, chunks=(X.chunks[0],)).persist()
+    return X, y
+
+
 def _run(strategy: str, X, y, steps: int, progress: bool, step: Callable, rates=()) -> TrainingHistory:
     """The loop every strategy shares: ``steps`` calls of ``step(k) -> (loss, W)``, recording every loss and the
-    training accuracy about :data:`ACCURACY_POINTS` times, with a progress bar showing the loss; ``rates`` is the
+    training accuracy :data:`ACCURACY_POINTS` times, with a progress bar showing the loss; ``rates`` is the
     list the step appends its learning rates to (descent only)."""
     recorder = _Recorder(X, y, steps)
     W = None
@@ -323,14 +490,23 @@ def _run(strategy: str, X, y, steps: int, progress: bool, step: Callable, rates=
             loss, W = step(k)
             recorder.record(k, loss, W)
             bar.show(loss)
+    if not np.all(np.isfinite(W)):
+        raise TrainingDiverged(f"{strategy} diverged at step {steps - 1}: the last update made W non-finite; "
+                               f"{SMALLER_LEARNING_RATE}", steps - 1)
     return recorder.history(strategy, W, rates)
 
 
 class _Recorder:
-    """Collects the loss of every step and the training accuracy about ACCURACY_POINTS times per run."""
+    """Collects the loss of every step and, ACCURACY_POINTS times per run, the training accuracy on a fixed sample
+    of at most ACCURACY_SAMPLE examples, evenly spaced over X (a Dask X's sample is held where X is: in this
+    process, or persisted on the cluster)."""
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, steps: int):
-        self._X, self._y, self._steps = X, y, steps
+    def __init__(self, X, y: np.ndarray, steps: int):
+        rows = np.linspace(0, len(y) - 1, min(len(y), ACCURACY_SAMPLE)).round().astype(np.int64)
+        sample = X if len(rows) == len(y) else X[rows]
+        if is_dask_array(sample):
+            sample = sample.persist() if on_a_cluster(sample) else sample.compute()
+        self._X, self._y, self._steps = sample, y[rows], steps
         self._every = max(1, steps // ACCURACY_POINTS)
         self._losses, self._accuracy_steps, self._accuracies = [], [], []
 
@@ -338,7 +514,8 @@ class _Recorder:
         self._losses.append(loss)
         if (k + 1) % self._every == 0 or k + 1 == self._steps:
             self._accuracy_steps.append(k + 1)
-            self._accuracies.append(accuracy(W, self._X, self._y))
+            correct = np.mean(np.argmax(self._X @ W.T, axis=1) == self._y)
+            self._accuracies.append(float(correct.compute() if is_dask_array(correct) else correct))
 
     def history(self, strategy: str, W: np.ndarray, learning_rates) -> TrainingHistory:
         return TrainingHistory(
@@ -362,7 +539,8 @@ class _Progress:
             from tqdm import tqdm
         except ImportError:
             return
-        self._bar = tqdm(total=steps, desc=description, disable=None, leave=False)
+        bar = tqdm(total=steps, desc=description, disable=None, leave=False)
+        self._bar = None if bar.disable else bar  # off a terminal: no bar, and no per-step formatting
 
     def __enter__(self) -> _Progress:
         return self
@@ -377,15 +555,19 @@ class _Progress:
             self._bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
 
 
-def checked_problem(loss_and_grad, X, y, num_classes, rng):
-    """Validated (X (N, D) float, y (N,) int64, W's shape (C, D), Generator)."""
+def checked_problem(loss_and_grad, X, y, num_classes, rng, *, scan_values: bool = True):
+    """Validated (X (N, D) float, y (N,) int64, W's shape (C, D), Generator): the checks a run does once.
+
+    With ``scan_values`` a NumPy X is also scanned for NaN and inf. The training strategies skip that pass over X
+    (at CIFAR size it costs ~10% of 300 mini-batch steps): every step checks the scores X_B W^T it computes anyway,
+    and a non-finite score from a non-finite row of X is named as such. A Dask X is never scanned here.
+    """
     if not callable(loss_and_grad):
         raise TypeError("loss_and_grad: expected a callable (W, X, y, reg=...) -> (loss, dW)")
     X = validation.real_matrix(X, "X")
     if len(X) == 0:
         raise ValueError("X: needs at least one example")
-    # A Dask X stays on disk or on its cluster: loss_and_grad checks its values as it reads them.
-    if not is_dask_array(X) and not np.all(np.isfinite(X)):
+    if scan_values and not is_dask_array(X) and not np.all(np.isfinite(X)):
         raise ValueError("X: contains NaN or infinite values")
     y = np.asarray(y.compute() if is_dask_array(y) else y)
     if y.shape != (len(X),) or not (np.issubdtype(y.dtype, np.integer) and y.dtype != bool):
@@ -405,4 +587,5 @@ def _start(W0, shape, weight_scale, dtype, rng) -> np.ndarray:
     W = validation.real_matrix(W0, "W0")
     if W.shape != shape:
         raise ValueError(f"W0: expected shape (C, D) = {shape}, got {W.shape}")
+    validation.require_finite(W, "W0")
     return W.astype(dtype, copy=True)
