@@ -14,7 +14,7 @@ import symgrad  # noqa: E402
 from symgrad.runtime.catalog import compiled_loss, loss_names  # noqa: E402
 from symgrad.runtime.dask_evaluation import CHUNKS_IN_MEMORY, read_npy_in_chunks  # noqa: E402
 from symgrad.training.strategies import chunk_minibatches  # noqa: E402
-from random_problems import random_problem  # noqa: E402
+from random_problems import integer_problem, random_problem  # noqa: E402
 
 
 def relative_difference(a, b):
@@ -154,15 +154,6 @@ def bytes_sent_to_the_client(client) -> int:
     return sum(total for log in logs.values() for who, total in log if who is None)
 
 
-def integer_problem(name, seed, number_of_examples=300):
-    """Integer-valued weights and inputs (many margins exactly 0 for a kinked loss): (weights, X, targets)."""
-    rng = np.random.default_rng(seed)
-    X = rng.integers(-1, 2, size=(number_of_examples, 6)).astype(np.float64)
-    if compiled_loss(name).kind == "regression":
-        return rng.integers(-2, 3, size=6).astype(np.float64), X, rng.integers(-3, 4, size=number_of_examples) * 1.0
-    return rng.integers(-2, 3, size=(5, 6)).astype(np.float64), X, rng.integers(0, 5, size=number_of_examples)
-
-
 def test_every_compiled_loss_on_a_persisted_two_worker_cluster_equals_numpy(cluster):
     from dask.distributed import Client
 
@@ -170,7 +161,7 @@ def test_every_compiled_loss_on_a_persisted_two_worker_cluster_equals_numpy(clus
         for name in loss_names():
             function = symgrad.loss_and_grad_function(name)
             for seed in range(2):
-                weights, X, targets = integer_problem(name, seed)
+                weights, X, targets = integer_problem(compiled_loss(name), seed, 300, 6, 5)
                 X_persisted = da.from_array(X, chunks=(70, 6)).persist()
                 targets_persisted = da.from_array(targets, chunks=70).persist()
                 expected_loss, expected_gradient = function(weights, X, targets, reg=0.1)

@@ -13,6 +13,7 @@ pytest.importorskip("jax")
 
 from symgrad.backends.jax_backend import jax_loss_and_grad, jax_module_text  # noqa: E402
 from symgrad.runtime.catalog import compiled_loss, loss_names  # noqa: E402
+from random_problems import integer_problem  # noqa: E402
 
 NUMPY_BACKEND = {"svm": symgrad.svm_loss_and_grad, "softmax": symgrad.softmax_loss_and_grad}
 CASES = [
@@ -134,20 +135,11 @@ def test_without_jax_building_a_loss_names_the_extra():
     assert "pip install 'symgrad[jax]'" in output
 
 
-def integer_problem(name, seed):
-    """Integer-valued weights and inputs (many margins exactly 0 for a kinked loss), as (weights, X, targets)."""
-    rng = np.random.default_rng(seed)
-    X = rng.integers(-1, 2, size=(30, 4)).astype(np.float64)
-    if compiled_loss(name).kind == "regression":
-        return rng.integers(-2, 3, size=4).astype(np.float64), X, rng.integers(-3, 4, size=30).astype(np.float64)
-    return rng.integers(-2, 3, size=(4, 4)).astype(np.float64), X, rng.integers(0, 4, size=30)
-
-
 @pytest.mark.parametrize("name", loss_names())
 def test_every_compiled_loss_runs_on_jax_equal_to_numpy_in_float64_at_kinks_too(name):
     function = symgrad.loss_and_grad_function(name)
     for seed in range(3):
-        weights, X, targets = integer_problem(name, seed)
+        weights, X, targets = integer_problem(compiled_loss(name), seed)
         expected = function(weights, X, targets, reg=0.1)
         got = jax_loss_and_grad(name)(weights, X, targets, reg=0.1)
         assert got[0] == pytest.approx(expected[0], rel=1e-10)
