@@ -2,8 +2,9 @@
 
 One run measures, with cases interleaved round-robin and medians over repeats:
   - the floor: the two matrix products any linear-classifier gradient needs, S = X W^T and dW = G^T X;
-  - symgrad's compiled loss for every classifier loss (``loss_names("classifier")``), on NumPy and on its JAX
-    backend (JAX installed);
+  - symgrad's compiled loss for every compiled loss (``loss_names()``), on NumPy and on its JAX backend (JAX
+    installed); a regression loss has one output, w (D,), and its floor is the two matrix-vector products
+    X w and g X;
   - for the SVM and softmax, peers written here independently of symgrad: hand-vectorized NumPy (CS231n style),
     JAX jit(value_and_grad) and PyTorch CPU autograd (when installed, extra `bench`);
 for N = 49000, D = 3073, C = 10 (CIFAR-sized, synthetic) and a mini-batch of 256, in float32 and float64;
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 import symgrad
+from symgrad.runtime.catalog import compiled_loss
 from symgrad.training.strategies import ACCURACY_POINTS, ACCURACY_SAMPLE
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -67,7 +69,10 @@ def reference_softmax(W, X, y):
 
 
 def floor(W, X, y, G):
-    """The two matrix products alone: S = X W^T (N, C) and dW = G^T X (C, D)."""
+    """The two matrix products alone: S = X W^T (N, C) and dW = G^T X (C, D); for a regression loss's w (D,) and
+    g (N,), the two matrix-vector products u = X w (N,) and dw = g X (D,)."""
+    if W.ndim == 1:
+        return X @ W, G @ X
     return X @ W.T, G.T @ X
 
 
@@ -187,19 +192,31 @@ FLOOR = "floor (X W^T and G^T X)"
 JAX_OWN, SYMGRAD_JAX = "JAX jit(value_and_grad)", "symgrad JAX backend"
 
 
+def regression_problem(loss: str, W: np.ndarray, y: np.ndarray, G: np.ndarray, rng) -> tuple:
+    """(w (D,), targets (N,) inside the loss's target bounds, g (N,)) for a regression loss, from a classifier's
+    W (C, D), labels y (N,) and G (N, C): logistic gets 0/1 targets, the others Gaussian ones."""
+    low, high = compiled_loss(loss).target_bounds
+    targets = (y % 2 if low >= 0 and high <= 1 else rng.standard_normal(y.shape[0])).astype(W.dtype)
+    return W[0].copy(), targets, G[:, 0].copy()
+
+
 def gradient_table(n: int, d: int, c: int, repeats: int, calls: int) -> list[tuple]:
-    """Rows (dtype, n, loss, implementation, median ms, ratio to floor) for every classifier loss, checking that
-    every implementation agrees with the hand-written loss (SVM, softmax) or with symgrad's NumPy backend."""
+    """Rows (dtype, n, loss, implementation, median ms, ratio to floor) for every compiled loss (a regression
+    loss with one output: w (D,)), checking that every implementation agrees with the hand-written loss (SVM,
+    softmax) or with symgrad's NumPy backend."""
     rng = np.random.default_rng(0)
     frameworks = {**jax_cases(), **torch_cases()}
     rows = []
     for dtype in (np.float32, np.float64):
         X = rng.standard_normal((n, d)).astype(dtype)
         X[:, -1] = 1
-        W = (rng.standard_normal((c, d)) * 1e-3).astype(dtype)
-        y = rng.integers(0, c, size=n)
-        G = rng.standard_normal((n, c)).astype(dtype)
-        for loss in symgrad.loss_names("classifier"):
+        weights = (rng.standard_normal((c, d)) * 1e-3).astype(dtype)
+        labels = rng.integers(0, c, size=n)
+        score_gradients = rng.standard_normal((n, c)).astype(dtype)
+        for loss in symgrad.loss_names():
+            W, y, G = weights, labels, score_gradients
+            if compiled_loss(loss).kind == "regression":
+                W, y, G = regression_problem(loss, weights, labels, score_gradients, rng)
             compiled = symgrad.loss_and_grad_function(loss)
             cases = {FLOOR: lambda: floor(W, X, y, G), "symgrad compiled": lambda: compiled(W, X, y, reg=REG)}
             implementations = {SYMGRAD_JAX: symgrad_jax_case(loss)} if JAX_OWN in frameworks else {}
@@ -477,7 +494,8 @@ def main() -> None:
             "",
             "In each round every case ran in turn (N = 256: 50 calls in a row, timed together); the table gives",
             "medians over the rounds, and ratios to the floor (the two matrix products alone) measured in the same",
-            "rounds. Every implementation's loss and gradient were checked against the hand-written NumPy loss",
+            "rounds (for a regression loss, w (D,): the two matrix-vector products X w and g X). Every",
+            "implementation's loss and gradient were checked against the hand-written NumPy loss",
             "(SVM, softmax) or symgrad's NumPy backend (the other losses) first. JAX's own and symgrad's JAX backend",
             "get the same arrays, placed on the JAX device once.",
             "",

@@ -29,9 +29,8 @@ def test_side_by_side_benchmark_quick_mode_with_its_dask_sections():
     pytest.importorskip("jax")
     pytest.importorskip("dask.distributed")
     output = run_quick("run.py")
-    classifiers = loss_names("classifier")
     for implementation in ("floor (X W^T and G^T X)", "symgrad compiled", "symgrad JAX backend"):
-        assert output.count(f"| {implementation} |") == 2 * len(classifiers) * 2  # dtypes x losses x sizes
+        assert output.count(f"| {implementation} |") == 2 * len(loss_names()) * 2  # dtypes x losses x sizes
     for implementation in ("NumPy hand-vectorized", "JAX jit(value_and_grad)"):
         assert output.count(f"| {implementation} |") == 2 * 2 * 2  # peers for the SVM and softmax
     rows = table_rows(output, "float32") + table_rows(output, "float64")
