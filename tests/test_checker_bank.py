@@ -458,3 +458,33 @@ def test_full_mode_catches_a_bug_in_one_coordinate_of_a_large_x():
     claim[123] *= 1.001
     report = check_gradient(lambda v: float(np.sum(weights * v**2)), claim, x, "full", seed=0)
     assert not report.ok and report.worst_index == (123,)
+
+
+@settings(max_examples=15)
+@given(data=st.data(), seed=SEEDS)
+def test_max_pooling_with_every_entry_tied_passes_with_first_or_last_maximum_routing(data, seed):
+    """x = 0: every window of f(x) = sum_k w_k max(x_{k..k+width-1}) is tied everywhere, weights of both signs. Routing
+    each window's gradient to its first (last) entry, as argmax code does, is the gradient of the piece where x
+    decreases (increases) along its entries -- a cone of measure 1/n! for width 2, which random nearby points miss."""
+    width = data.draw(st.integers(2, 3))
+    n = data.draw(st.integers(width + 2, 9))
+    windows = [np.arange(k, k + width) for k in range(n - width + 1)]
+    weights = np.array([data.draw(st.sampled_from([-2.0, -1.0, 1.0, 3.0])) for _ in windows])
+    assume(np.any(weights > 0) and np.any(weights < 0))
+
+    def f(v):
+        return float(sum(weight * v[w].max() for weight, w in zip(weights, windows, strict=True)))
+
+    x = np.zeros(n)
+    for pick in (0, -1):
+        claim = np.zeros(n)
+        for weight, w in zip(weights, windows, strict=True):
+            claim[w[pick]] += weight
+        gradient_next_to_x = np.zeros(n)  # the oracle: the gradient at x -/+ 1e-6 (0, 1, 2, ...), by routing there
+        nearby = x + (1e-6 if pick else -1e-6) * np.arange(n)
+        for weight, w in zip(weights, windows, strict=True):
+            gradient_next_to_x[w[np.argmax(nearby[w])]] += weight
+        np.testing.assert_array_equal(claim, gradient_next_to_x)
+        for mode in MODES:
+            report = check_gradient(f, claim, x, mode, seed=seed)
+            assert report.ok, f"false alarm, routed to entry {pick} of each window, mode {mode}\n{report}"

@@ -1468,10 +1468,12 @@ class _Line:
 
 def _nearby_directions(check: _Check, key, own):
     """Directions u of nearby base points y = x + r u, each to be followed by -u: structured ones -- the claimed
-    gradient's, the all-ones, every coordinate (a few dozen in seeded order when x is large; a coordinate is
-    (index, 1)), then evenly spread directions when x has 2 or 3 entries, else sums of two coordinates and random
-    signs (kinks of integer-weight models often align with coordinate combinations) -- alternating with Gaussian
-    ones, which leave no tied coordinate on its kink."""
+    gradient's, the all-ones, the ramp (0, 1, 2, ...) centred (x - r ramp breaks every tie among x's entries in
+    favour of the first in C order, as argmax and max-pooling code does; x + r ramp in favour of the last), every
+    coordinate (a few dozen in seeded order when x is large; a coordinate is (index, 1)), then evenly spread
+    directions when x has 2 or 3 entries, else sums of two coordinates and random signs (kinks of integer-weight
+    models often align with coordinate combinations) -- alternating with Gaussian ones, which leave no tied
+    coordinate on its kink."""
     rng = np.random.default_rng([check.seed, 2, key])
     structured = _structured_directions(check, rng, own)
     if check.size == 1:
@@ -1486,6 +1488,9 @@ def _structured_directions(check: _Check, rng, own):
     if check.claimed_unit is not None:
         yield "the claimed gradient's direction", check.claimed_unit
     yield "the all-ones direction", np.full(size, 1 / math.sqrt(size))
+    if size >= 3:
+        ramp = np.arange(size) - (size - 1) / 2
+        yield "the ramp over x's entries in order", ramp / np.linalg.norm(ramp)
     for k in rng.permutation(size)[:64].tolist():
         if k != own:
             yield f"coordinate {k}", (k, 1)
