@@ -80,6 +80,8 @@ SECANT_POINTS = 48
 HULL_POINTS, HULL_ROUNDS = 32, 3
 #: Step ladder: levels j of s_j = h 2^j that may be evaluated.
 LOWEST_LEVEL, HIGHEST_LEVEL = -8, 6
+#: A smooth-looking failure is re-measured at its step times 2^DRIFT_LEVELS before it stands (_Line.unless_drifting).
+DRIFT_LEVELS = -4
 #: Probes the report keeps (the worst ones).
 KEPT_PROBES = 5
 #: Checks expected to take longer than this show a progress bar (when tqdm is installed and stderr is a terminal).
@@ -989,6 +991,11 @@ class _Check:
         claim = self.claim_along(line.direction)
         try:
             estimate = line.settle(claim)
+            distance = max(estimate.lower - claim, claim - estimate.upper, 0.0)
+            magnitude = max(abs(claim), abs(estimate.lower), abs(estimate.upper))
+            if estimate.behaviour == SMOOTH and _decide(distance, magnitude, estimate.uncertainty, self.tolerance,
+                                                        self.scale) == FAILED:
+                estimate = line.unless_drifting(estimate)
         except _NotFinite as error:
             return self._not_finite(label, index, line, error)
         outcome = _Outcome(label, index, claim, estimate.numerical, estimate.lower, estimate.upper,
@@ -1420,6 +1427,23 @@ class _Line:
                 unresolved = verdict == INCONCLUSIVE and result.behaviour == SMOOTH
                 return result._replace(behaviour=UNRESOLVED) if unresolved else result
             self.point(1, level), self.point(-1, level)
+
+    def unless_drifting(self, settled: _Estimate) -> _Estimate:
+        """``settled`` (a smooth-looking estimate that fails the claim), unless the slope along d moves when the
+        step shrinks 16-fold, beyond both estimates' uncertainties: f then changes piece below the step -- kinks
+        denser than any step its precision allows, as in a mean of 10^5 hinges on one line -- and its differences
+        measure slopes averaged over many pieces, not the slope at x. The claim is then held to the two estimates,
+        widened by twice the drift between them: inconclusive inside, failed outside."""
+        level = max(LOWEST_LEVEL, round(math.log2(settled.step / self.step)) + DRIFT_LEVELS)
+        (tp, fp), (tm, fm) = self.point(1, level), self.point(-1, level)
+        fine = (fp - fm) / (tp - tm)
+        fine_uncertainty = (math.sqrt(2) * float(self.check.noise_at(max(abs(fp), abs(fm)))) / (tp - tm)
+                            + self.claim_rounding)
+        drift = abs(fine - settled.numerical)
+        if drift <= 3 * (fine_uncertainty + settled.uncertainty):
+            return settled
+        lower, upper = sorted((fine, settled.numerical))
+        return _Estimate(lower, upper, 2 * drift, fine, UNRESOLVED, self.step * 2.0**level, fine_uncertainty)
 
     def _analyse(self, low: int, high: int) -> _Estimate:
         """Estimates from levels low..high: centered, right and left, each extrapolated at its observed order (the
