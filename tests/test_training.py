@@ -270,6 +270,24 @@ def test_a_diverging_learning_rate_stops_the_run_naming_the_step(digits, strateg
     assert f"step {stopped.value.step}:" in str(stopped.value)
 
 
+@pytest.mark.parametrize("loss", ["svm", "softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_prepared_path_diverges_at_the_step_and_with_the_message_of_the_public_function(digits, loss, dtype):
+    compiled = LOSSES[loss]
+    X = digits.X_dev.astype(dtype)
+
+    def as_given(W, X, y, reg=0.0):  # no .loss: called as given, every step through the public checks
+        return compiled(W, X, y, reg=reg)
+
+    stopped = []
+    for function in (as_given, compiled):
+        with pytest.raises(TrainingDiverged, match=r"diverged at step (\d+): .*try a smaller learning rate") as error:
+            minibatch_gradient_descent(function, X, digits.y_dev, learning_rate=1e8, steps=200, batch_size=16,
+                                       reg=1e-3, rng=0, progress=False)
+        stopped.append((error.value.step, str(error.value)))
+    assert stopped[0] == stopped[1] and stopped[0][0] >= 1
+
+
 def returning_nan_at(step):
     """svm_loss_and_grad, except that its call number ``step`` (0-based) returns a NaN loss."""
     calls = []

@@ -14,9 +14,11 @@ loss = mean data loss + reg * sum(W**2), dW shaped like W. Each returns a :class
 The data are checked once per run (X real, y integer labels in [0, C)); X's values are not scanned up front, as
 every step checks the scores X_B W^T it computes and names a NaN or inf in X. When ``loss_and_grad`` is a
 compiled loss function (it carries ``.loss``, its :class:`symgrad.runtime.losses.CompiledLoss`, as every
-``symgrad.NAME_loss_and_grad`` does), each step evaluates it on the checked arrays through
-``CompiledLoss.evaluate`` -- the same generated code, without re-checking X and y at every step; any other
-callable is called as given and its result checked (a real loss, a gradient shaped and typed like W).
+``symgrad.NAME_loss_and_grad`` does), each step evaluates it on the checked arrays through the loss's
+:class:`symgrad.runtime.losses.PreparedLoss`, made once per run -- the same generated code and bit for bit the
+function's loss and gradient, without re-checking X and y at every step, with the gradient in a buffer it reuses
+and W updated in place; any other callable is called as given and its result checked (a real loss, a gradient
+shaped and typed like W).
 
 A run never records a NaN or inf: a non-finite loss or gradient, or a loss that raises ValueError after the run's
 first evaluation on finite examples (so the weights the run produced are the cause), stops it with
@@ -45,7 +47,7 @@ import numpy.typing as npt
 
 from symgrad import validation
 from symgrad.runtime.dask_evaluation import loss_and_grad_on_dask, on_a_cluster
-from symgrad.runtime.losses import CompiledLoss
+from symgrad.runtime.losses import CompiledLoss, PreparedLoss
 from symgrad.training.descent import LineSearch, TrainingDiverged, step_size_rule
 from symgrad.validation import is_dask_array
 
@@ -187,7 +189,7 @@ def random_search(
     X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng, scan_values=False)
     validation.count(candidates, "candidates")
     validation.positive_number(weight_scale, "weight_scale")
-    objective = _Objective("random search", loss_and_grad, reg, shape[0], "try a smaller weight_scale")
+    objective = _Objective("random search", loss_and_grad, reg, shape, X.dtype, "try a smaller weight_scale")
     data = _all_rows(X, y)
     best_W, best_loss = None, np.inf
 
@@ -230,7 +232,7 @@ def random_local_search(
     X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng, scan_values=False)
     validation.count(steps, "steps")
     validation.positive_number(step_size, "step_size")
-    objective = _Objective("random local search", loss_and_grad, reg, shape[0], "try a smaller step_size")
+    objective = _Objective("random local search", loss_and_grad, reg, shape, X.dtype, "try a smaller step_size")
     data = _all_rows(X, y)
     W = _start(W0, shape, weight_scale, X.dtype, rng)
     loss = objective(0, W, *data)[0]
@@ -382,7 +384,7 @@ def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, p
     """The descent step shared by strategies 3-5; ``batches`` yields each step's (X_B, y_B)."""
     validation.count(steps, "steps")
     rule = step_size_rule(learning_rate, steps)
-    objective = _Objective(name, loss_and_grad, reg, W.shape[0], SMALLER_LEARNING_RATE)
+    objective = _Objective(name, loss_and_grad, reg, W.shape, W.dtype, SMALLER_LEARNING_RATE)
     rates = []
 
     def descend(k):
@@ -398,29 +400,32 @@ def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, p
 class _Objective:
     """``loss_and_grad`` on a run's checked data, at step k: (loss: float, gradient like W), both finite.
 
-    A compiled loss function (its ``.loss`` a classifier :class:`CompiledLoss`) runs as ``CompiledLoss.evaluate``
-    on the checked arrays (or its Dask evaluation), with the loss's default parameters, as the function itself
-    would after its checks. Any other callable runs as given; its loss must be a real number and its gradient
-    have the weights' shape and a floating dtype.
+    A compiled loss function (its ``.loss`` a classifier :class:`CompiledLoss`) runs as its :class:`PreparedLoss`
+    on the checked arrays (or its Dask evaluation), with the loss's default parameters, giving what the function
+    itself would after its checks. Any other callable runs as given; its loss must be a real number and its
+    gradient have the weights' shape and a floating dtype.
     """
 
-    def __init__(self, strategy: str, loss_and_grad: Callable, reg, number_of_classes: int, hint: str):
+    def __init__(self, strategy: str, loss_and_grad: Callable, reg, weights_shape: tuple[int, int], dtype, hint: str):
         compiled = getattr(loss_and_grad, "loss", None)
         self._compiled = compiled if isinstance(compiled, CompiledLoss) and compiled.kind == "classifier" else None
         self._values = self._compiled.parameter_values({}) if self._compiled else ()
         self._loss_and_grad, self._reg = loss_and_grad, validation.nonnegative_number(reg, "reg")
-        self._number_of_classes, self._strategy, self._hint = number_of_classes, strategy, hint
+        self._prepared: PreparedLoss | None = (
+            self._compiled.prepared(weights_shape, dtype, self._reg, self._values) if self._compiled else None)
+        self._strategy, self._hint = strategy, hint
         self._evaluated = False
 
     def __call__(self, k: int, W: np.ndarray, X, y) -> tuple[float, np.ndarray]:
+        """(loss, gradient) at W on the rows X, y; a compiled loss's gradient is a buffer that the next call
+        overwrites (see :meth:`updated`)."""
         try:
             if self._compiled is None:
                 loss, gradient = self._loss_and_grad(W, X, y, reg=self._reg)
             elif is_dask_array(X):
                 loss, gradient = loss_and_grad_on_dask(self._compiled, W, X, y, self._reg, self._values)
             else:
-                targets = self._compiled.targets(y, self._number_of_classes, W.dtype)
-                loss, gradient = self._compiled.evaluate(W, X, targets, self._reg, self._values)
+                loss, gradient = self._prepared(W, X, y)
         except ValueError as error:
             if not self._evaluated:  # the inputs as given: the error names them
                 raise
@@ -443,11 +448,13 @@ class _Objective:
             raise ValueError(f"X: contains NaN or infinite values (in the examples of step {k})") from cause
 
     def updated(self, W: np.ndarray, rate: float, gradient: np.ndarray) -> np.ndarray:
-        """W - rate * gradient in W's dtype: in place for a compiled loss (which keeps no reference to W), a new
-        array for any other callable (which might)."""
+        """W - rate * gradient in W's dtype: in place for a compiled loss (which keeps no reference to W, and whose
+        gradient is its own buffer, scaled in place), a new array for any other callable (which might keep
+        either)."""
         if self._compiled is None:
             return (W - rate * gradient).astype(W.dtype, copy=False)
-        W -= rate * gradient
+        gradient *= rate
+        W -= gradient
         return W
 
     def _diverged(self, k: int, cause: str) -> TrainingDiverged:

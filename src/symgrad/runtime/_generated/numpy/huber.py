@@ -11,7 +11,7 @@ LOSS = {'name': 'huber',
  'convex': True,
  'source': 'Huber (1964), robust regression',
  'target_range': None}
-SOURCE_DIGEST = '493caf524fb331eb'
+SOURCE_DIGEST = '352fffe91e23761b'
 
 
 def loss_and_score_gradient(S, T, delta):
@@ -21,7 +21,7 @@ def loss_and_score_gradient(S, T, delta):
     x3 = -x1 + delta
     x4 = -x3
     x5 = numpy.sign(x0)
-    return [numpy.sum(delta*functools.reduce(numpy.maximum, [0, x4]) + (1/2)*x2**2, axis=0, keepdims=True), delta*x5*numpy.heaviside(x4, 1/2) + x2*x5*numpy.heaviside(x3, 1/2)]
+    return [numpy.add.reduce(delta*functools.reduce(numpy.maximum, [0, x4]) + (1/2)*x2**2, axis=0, keepdims=True), delta*x5*numpy.heaviside(x4, 1/2) + x2*x5*numpy.heaviside(x3, 1/2)]
 
 
 def kink_arguments(S, T, delta):

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import numpy
 
-SOURCE_DIGEST = 'd62cec8960227414'
+SOURCE_DIGEST = '74a56ee18ea0eca9'
 
 
 def scores(W, X):
