@@ -341,8 +341,10 @@ class PreparedLoss:
                 penalty_scale = self._penalty_scale
                 loss = loss + penalty_scale * np.vdot(W, W)
                 gradient += np.multiply(W, 2 * penalty_scale, out=self._penalty_gradient)
+            # sum(dW^2), one pass: NaN or inf when an entry is; an exact scan only when it overflows from finite ones
+            finite = math.isfinite(np.vdot(gradient, gradient)) or bool(np.isfinite(gradient).all())
         loss = float(loss)
-        if not (math.isfinite(loss) and np.isfinite(gradient).all()):
+        if not (finite and math.isfinite(loss)):
             raise_for_non_finite_result(self._loss, loss, S, W, reg)
         return loss, gradient
 
