@@ -331,7 +331,7 @@ class PreparedLoss:
         gradient, reg = self._gradient, self._reg
         with np.errstate(over="ignore", invalid="ignore"):
             S = np.ascontiguousarray(self._scores(W, X)[0].T)
-            if not np.isfinite(S).all():
+            if not all_finite(S):
                 raise_for_non_finite_scores(W, X, self._loss.weights_name)
             losses, G = self._per_example(S, T, *self._values)
             scale = X.shape[0] ** (-1.0)  # as the generated linear layer: 1/N * sum, 1/N * (G X)
@@ -341,12 +341,18 @@ class PreparedLoss:
                 penalty_scale = self._penalty_scale
                 loss = loss + penalty_scale * np.vdot(W, W)
                 gradient += np.multiply(W, 2 * penalty_scale, out=self._penalty_gradient)
-            # sum(dW^2), one pass: NaN or inf when an entry is; an exact scan only when it overflows from finite ones
-            finite = math.isfinite(np.vdot(gradient, gradient)) or bool(np.isfinite(gradient).all())
+            finite = all_finite(gradient)
         loss = float(loss)
         if not (finite and math.isfinite(loss)):
             raise_for_non_finite_result(self._loss, loss, S, W, reg)
         return loss, gradient
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """True when every entry of a floating array is finite, in one pass: the sum of squares (``vdot``) is NaN or inf
+    when an entry is, and the entries are scanned only when it overflows from finite ones. Call it under
+    ``np.errstate(over="ignore", invalid="ignore")``."""
+    return math.isfinite(np.vdot(array, array)) or bool(np.isfinite(array).all())
 
 
 def raise_for_non_finite_scores(W, X, weights_name: str = "W"):
