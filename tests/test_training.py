@@ -412,3 +412,13 @@ def test_a_nan_example_met_late_is_named_as_bad_data_not_divergence(digits, wrap
         minibatch_gradient_descent(wrap(svm_loss_and_grad), X, digits.y_train, learning_rate=0.1, steps=40,
                                    batch_size=64, rng=0, progress=False)
     assert int(re.search(r"step (\d+)", str(bad.value)).group(1)) > 0
+
+
+def test_the_prepared_path_takes_an_ndarray_subclass_such_as_a_memmap(digits, tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, digits.X_dev)
+    X = np.load(path, mmap_mode="r")
+    options = dict(learning_rate=0.2, steps=20, batch_size=16, rng=0, progress=False)
+    from_file = minibatch_gradient_descent(svm_loss_and_grad, X, digits.y_dev, **options)
+    in_memory = minibatch_gradient_descent(svm_loss_and_grad, digits.X_dev, digits.y_dev, **options)
+    np.testing.assert_array_equal(from_file.W, in_memory.W)

@@ -422,12 +422,12 @@ class _Objective:
         """(loss, gradient) at W on the rows X, y; a compiled loss's gradient is a buffer that the next call
         overwrites (see :meth:`updated`)."""
         try:
-            if self._compiled is None:
-                loss, gradient = self._loss_and_grad(W, X, y, reg=self._reg)
-            elif is_dask_array(X):
-                loss, gradient = loss_and_grad_on_dask(self._compiled, W, X, y, self._reg, self._values)
-            else:
+            if self._prepared is not None and isinstance(X, np.ndarray):
                 loss, gradient = self._prepared(W, X, y)
+            elif self._compiled is None:
+                loss, gradient = self._loss_and_grad(W, X, y, reg=self._reg)
+            else:
+                loss, gradient = loss_and_grad_on_dask(self._compiled, W, X, y, self._reg, self._values)
         except ValueError as error:
             if not self._evaluated:  # the inputs as given: the error names them
                 raise
