@@ -349,10 +349,10 @@ class PreparedLoss:
 
 
 def all_finite(array: np.ndarray) -> bool:
-    """True when every entry of a floating array is finite, in one pass: the sum of squares (``vdot``) is NaN or inf
-    when an entry is, and the entries are scanned only when it overflows from finite ones. Call it under
-    ``np.errstate(over="ignore", invalid="ignore")``."""
-    return math.isfinite(np.vdot(array, array)) or bool(np.isfinite(array).all())
+    """True when every entry of a floating array is finite. NumPy's own scan, not a BLAS sum of squares: OpenBLAS
+    splits a float64 dot over (C, D) entries across its threads, and under load waiting for them measured ~12 ms
+    for a 10 x 3073 array (against ~7 us for this scan)."""
+    return bool(np.isfinite(array).all())
 
 
 def raise_for_non_finite_scores(W, X, weights_name: str = "W"):
