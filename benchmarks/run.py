@@ -16,6 +16,7 @@ sections of benchmarks/dask_scaling.py (persisted on a cluster, out of core, the
 
     python benchmarks/run.py                 # full run, writes BENCHMARKS.md
     python benchmarks/run.py --quick         # small sizes, prints only (tests/test_benchmarks.py runs it)
+    python benchmarks/run.py --training      # only the whole training runs (full size unless --quick), prints only
 """
 
 from __future__ import annotations
@@ -456,11 +457,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats, no BENCHMARKS.md")
     parser.add_argument("--repeats", type=int, default=None, help="rounds per case (default 9, quick 3)")
+    parser.add_argument("--training", action="store_true",
+                        help="only the whole training runs (symgrad against the hand-written loop), no BENCHMARKS.md")
     arguments = parser.parse_args()
     repeats = arguments.repeats or (3 if arguments.quick else 9)
     full = (2000, 257, 10) if arguments.quick else (49000, 3073, 10)
     training_setup = (2000, 257, 30, 64) if arguments.quick else (20000, 3073, 300, 256)
     print(f"machine: {machine()}\nversions: {versions()}", flush=True)
+    if arguments.training:
+        n, d, steps, batch_size = training_setup
+        print(f"conditions: {CONDITIONS}\ntraining runs: {steps} steps, B = {batch_size}, N = {n}, D = {d} ...",
+              flush=True)
+        training_table(n, d, full[2], steps, batch_size, max(3, repeats // 2 + 1))
+        return
     rows, jax_comparison = [], []
     for n in (full[0], 256):
         print(f"timing N = {n}, D = {full[1]}, C = {full[2]} ...", flush=True)

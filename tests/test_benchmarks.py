@@ -12,9 +12,9 @@ from symgrad.runtime.catalog import loss_names
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def run_quick(script: str) -> str:
+def run_quick(script: str, *options: str) -> str:
     completed = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick"], capture_output=True, text=True, timeout=600
+        [sys.executable, str(BENCHMARKS / script), "--quick", *options], capture_output=True, text=True, timeout=600
     )
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
@@ -23,6 +23,14 @@ def run_quick(script: str) -> str:
 def table_rows(output: str, first_cell: str) -> list[list[str]]:
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in output.splitlines()
             if line.startswith(f"| {first_cell} ")]
+
+
+def test_the_training_comparison_runs_on_its_own():
+    output = run_quick("run.py", "--training")
+    rows = [line for line in output.splitlines() if line.startswith("training (")]
+    assert sorted(row.split(",")[:2] for row in rows) == sorted(
+        [f"training ('{dtype}'", f" '{loss}'"] for dtype in ("float32", "float64") for loss in ("svm", "softmax"))
+    assert "load average" in output and "| float32 |" not in output  # the training rows only, no table
 
 
 def test_side_by_side_benchmark_quick_mode_with_its_dask_sections():

@@ -155,3 +155,35 @@ def test_every_backend_equals_numpy_in_float64_at_kinks_too(name, backend, data,
     assert loss == pytest.approx(expected_loss, rel=1e-10, abs=1e-12)
     assert gradient.dtype == expected_gradient.dtype and gradient.shape == expected_gradient.shape
     assert relative_difference(gradient, expected_gradient) <= 1e-10 or np.max(np.abs(expected_gradient)) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", LOSSES)
+def test_the_prepared_loss_gives_the_public_functions_loss_and_gradient_bit_for_bit(name, dtype):
+    loss = compiled_loss(name).one_vs_rest()  # a regression loss as a classifier, one vs rest
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(4, 7)).astype(dtype)
+    values = loss.parameter_values({})
+    for reg in (0.0, 0.03):
+        prepared = loss.prepared(W.shape, dtype, reg, values)
+        for examples in (1, 5, 64, 257, 3):  # its buffers reused across calls and batch sizes
+            X, y = rng.normal(size=(examples, 7)).astype(dtype), rng.integers(0, 4, examples)
+            expected_loss, expected_gradient = loss(W, X, y, reg)
+            value, gradient = prepared(W, X, y)
+            assert value == expected_loss and type(value) is float
+            assert gradient.dtype == expected_gradient.dtype
+            np.testing.assert_array_equal(gradient, expected_gradient)
+
+
+@pytest.mark.parametrize("name", ["svm", "softmax"])
+def test_the_prepared_loss_raises_the_public_functions_error_on_non_finite_input(name):
+    loss = compiled_loss(name)
+    W, X, y = np.ones((3, 2)), np.array([[1.0, np.inf], [0.0, 1.0]]), np.array([0, 2])
+    prepared = loss.prepared(W.shape, np.float64, 0.0, loss.parameter_values({}))
+    with pytest.raises(ValueError) as public:
+        loss(W, X, y)
+    with pytest.raises(ValueError, match=f"^{public.value}$".replace("(", r"\(").replace(")", r"\)")):
+        prepared(W, X, y)
+    overflowing = np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]])
+    with pytest.raises(ValueError, match=rf"^{name}: the loss or its gradient overflows"):
+        prepared(overflowing, np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([1, 1]))

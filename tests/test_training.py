@@ -280,6 +280,24 @@ def test_a_diverging_learning_rate_stops_the_run_naming_the_step(digits, strateg
     assert f"step {stopped.value.step}:" in str(stopped.value)
 
 
+@pytest.mark.parametrize("loss", ["svm", "softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_prepared_path_diverges_at_the_step_and_with_the_message_of_the_public_function(digits, loss, dtype):
+    compiled = LOSSES[loss]
+    X = digits.X_dev.astype(dtype)
+
+    def as_given(W, X, y, reg=0.0):  # no .loss: called as given, every step through the public checks
+        return compiled(W, X, y, reg=reg)
+
+    stopped = []
+    for function in (as_given, compiled):
+        with pytest.raises(TrainingDiverged, match=r"diverged at step (\d+): .*try a smaller learning rate") as error:
+            minibatch_gradient_descent(function, X, digits.y_dev, learning_rate=1e8, steps=200, batch_size=16,
+                                       reg=1e-3, rng=0, progress=False)
+        stopped.append((error.value.step, str(error.value)))
+    assert stopped[0] == stopped[1] and stopped[0][0] >= 1
+
+
 def returning_nan_at(step):
     """svm_loss_and_grad, except that its call number ``step`` (0-based) returns a NaN loss."""
     calls = []
@@ -404,3 +422,13 @@ def test_a_nan_example_met_late_is_named_as_bad_data_not_divergence(digits, wrap
         minibatch_gradient_descent(wrap(svm_loss_and_grad), X, digits.y_train, learning_rate=0.1, steps=40,
                                    batch_size=64, rng=0, progress=False)
     assert int(re.search(r"step (\d+)", str(bad.value)).group(1)) > 0
+
+
+def test_the_prepared_path_takes_an_ndarray_subclass_such_as_a_memmap(digits, tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, digits.X_dev)
+    X = np.load(path, mmap_mode="r")
+    options = dict(learning_rate=0.2, steps=20, batch_size=16, rng=0, progress=False)
+    from_file = minibatch_gradient_descent(svm_loss_and_grad, X, digits.y_dev, **options)
+    in_memory = minibatch_gradient_descent(svm_loss_and_grad, digits.X_dev, digits.y_dev, **options)
+    np.testing.assert_array_equal(from_file.W, in_memory.W)

@@ -25,14 +25,18 @@ class _ArrayModulePrinting:
 
     In a sum, the terms made only of numbers and of ``scalar_symbols`` (a loss's parameters) come last, so the
     margin s_j - s_y + Delta is evaluated as (s_j - s_y) + Delta: the difference of two close scores is exact,
-    and a small Delta is not lost in rounding against large scores.
+    and a small Delta is not lost in rounding against large scores. A sum of two terms whose first is negated
+    prints as a difference, ``1 - T`` rather than ``-T + 1`` (the same value, without a pass negating T).
     """
 
     scalar_symbols: frozenset = frozenset()
 
     def _as_ordered_terms(self, expr, order=None):
-        terms = super()._as_ordered_terms(expr, order=order)
-        return sorted(terms, key=lambda term: term.free_symbols <= self.scalar_symbols)
+        terms = sorted(super()._as_ordered_terms(expr, order=order),
+                       key=lambda term: term.free_symbols <= self.scalar_symbols)
+        if len(terms) == 2 and terms[0].could_extract_minus_sign() and not terms[1].could_extract_minus_sign():
+            return terms[::-1]  # b - a, not -a + b: the same sum (addition commutes), one negation fewer
+        return terms
 
     def _array_function(self, name: str) -> str:
         """``name`` in the printer's array module, fully qualified: ``numpy.sum``, ``jax.numpy.sum``."""

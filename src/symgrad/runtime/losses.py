@@ -230,6 +230,11 @@ class CompiledLoss:
             loss, gradient = loss + penalty, gradient + penalty_gradient
         return loss, gradient
 
+    def prepared(self, weights_shape: tuple[int, int], dtype, reg: float, values: tuple) -> PreparedLoss:
+        """This classifier loss prepared for many calls on one run's checked data (see :class:`PreparedLoss`):
+        weights (C, D) of floating ``dtype``, the L2 strength and the parameters in generated order, all checked."""
+        return PreparedLoss(self, weights_shape, np.dtype(dtype), reg, values)
+
     @property
     def is_smooth(self) -> bool:
         """True when the loss has no kink (its generated ``kink_arguments`` returns nothing)."""
@@ -292,6 +297,62 @@ class CompiledLoss:
             "Returns:",
             f"    (loss: float, {weights} in the weights' dtype).",
         ])
+
+
+class PreparedLoss:
+    """A classifier loss on checked batches: ``prepared(W, X, labels) -> (loss, dW)``, made once per training run
+    by :meth:`CompiledLoss.prepared`.
+
+    W (C, D) in the prepared dtype, X (N, D) real, labels (N,) integers in [0, C): the caller has checked them once
+    (the public function checks them at every call); X's values are not scanned, a NaN or inf in X shows in the
+    scores. Each call runs the same generated
+    code as :meth:`CompiledLoss.evaluate` -- scores, the per-example module, then the linear layer's
+    L = 1/N sum_i l_i + lambda sum(W^2) and dL/dW = 1/N G X + 2 lambda W -- and gives bit for bit its loss and
+    gradient, and the same ValueError when the scores, the loss or the gradient are not finite. The difference is
+    where the (C, D) results go: G X is written into a buffer and scaled and penalized in place, in the order of
+    the generated ``data_objective_and_gradient`` and ``l2_penalty_and_gradient``, so that a step allocates no
+    (C, D) array. The returned dW is that buffer: the next call overwrites it, and the caller may scale it in place.
+    """
+
+    def __init__(self, loss: CompiledLoss, weights_shape: tuple[int, int], dtype: np.dtype, reg: float,
+                 values: tuple):
+        self._loss, (self._classes, _) = loss, weights_shape
+        self._dtype, self._reg = dtype, reg
+        self._values = tuple(dtype.type(value) for value in values)
+        self._penalty_scale = dtype.type(reg)
+        self._gradient, self._penalty_gradient = np.empty(weights_shape, dtype), np.empty(weights_shape, dtype)
+        self._per_example = loss.module.loss_and_score_gradient
+        self._class_column = np.arange(self._classes)[:, np.newaxis]
+        self._scores = linear_layer().scores
+
+    def __call__(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+        X = X if X.dtype.kind == "f" else X.astype(self._dtype)
+        T = (self._class_column == labels).astype(self._dtype)  # as CompiledLoss.targets, its arange made once
+        gradient, reg = self._gradient, self._reg
+        with np.errstate(over="ignore", invalid="ignore"):
+            S = np.ascontiguousarray(self._scores(W, X)[0].T)
+            if not all_finite(S):
+                raise_for_non_finite_scores(W, X, self._loss.weights_name)
+            losses, G = self._per_example(S, T, *self._values)
+            scale = X.shape[0] ** (-1.0)  # as the generated linear layer: 1/N * sum, 1/N * (G X)
+            loss = scale * losses.sum()
+            np.multiply(np.matmul(G, X, out=gradient), scale, out=gradient)
+            if reg > 0:
+                penalty_scale = self._penalty_scale
+                loss = loss + penalty_scale * np.vdot(W, W)
+                gradient += np.multiply(W, 2 * penalty_scale, out=self._penalty_gradient)
+            finite = all_finite(gradient)
+        loss = float(loss)
+        if not (finite and math.isfinite(loss)):
+            raise_for_non_finite_result(self._loss, loss, S, W, reg)
+        return loss, gradient
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """True when every entry of a floating array is finite. NumPy's own scan, not a BLAS sum of squares: OpenBLAS
+    splits a float64 dot over (C, D) entries across its threads, and under load waiting for them measured ~12 ms
+    for a 10 x 3073 array (against ~7 us for this scan)."""
+    return bool(np.isfinite(array).all())
 
 
 def raise_for_non_finite_scores(W, X, weights_name: str = "W"):

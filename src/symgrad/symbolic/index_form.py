@@ -20,17 +20,22 @@ from sympy.simplify.simplify import factor_sum
 
 
 class _ClassReduction(sp.Function):
-    """A reduction over the class axis, (C, N) -> (1, N); printed by NumPy-style printers."""
+    """A reduction over the class axis, (C, N) -> (1, N); printed by NumPy-style printers.
+
+    NumPy gets the ufunc's own ``reduce`` (``numpy.add.reduce``), which ``numpy.sum`` calls after a few
+    microseconds of argument handling: the same result, and a mini-batch step makes several of these calls.
+    """
 
     nargs = 1
     reduction = ""
+    numpy_ufunc = ""
 
-    def _print_reduction(self, printer) -> str:
-        function = printer._module_format(f"{printer._module}.{self.reduction}")
-        return f"{function}({printer._print(self.args[0])}, axis=0, keepdims=True)"
+    def _print_reduction(self, printer, method: str = "") -> str:
+        function = printer._module_format(f"{printer._module}.{self.numpy_ufunc if method else self.reduction}")
+        return f"{function}{method}({printer._print(self.args[0])}, axis=0, keepdims=True)"
 
     def _numpycode(self, printer) -> str:
-        return self._print_reduction(printer)
+        return self._print_reduction(printer, ".reduce")
 
     def _jaxcode(self, printer) -> str:
         return self._print_reduction(printer)
@@ -40,12 +45,14 @@ class ClassSum(_ClassReduction):
     """sum_j of an array (C, N) over its class axis -> (1, N)."""
 
     reduction = "sum"
+    numpy_ufunc = "add"
 
 
 class ClassMax(_ClassReduction):
     """max_j of an array (C, N) over its class axis -> (1, N)."""
 
     reduction = "max"
+    numpy_ufunc = "maximum"
 
 
 class ClassCount(sp.Function):
@@ -68,7 +75,7 @@ class ClassMaxGap(_ClassReduction):
     """The largest minus the second largest entry of an array (C, N) over its class axis -> (1, N), C >= 2:
     zero exactly where the maximum over the classes is tied (a kink of max_j e_j)."""
 
-    def _print_reduction(self, printer) -> str:
+    def _print_reduction(self, printer, method: str = "") -> str:
         module = printer._module
         partition = printer._module_format(f"{module}.partition")
         difference = printer._module_format(f"{module}.diff")

@@ -10,14 +10,14 @@ LOSS = {'name': 'huber',
  'convex': True,
  'source': 'Huber (1964), robust regression',
  'target_range': None}
-SOURCE_DIGEST = '493caf524fb331eb'
+SOURCE_DIGEST = '3a87c4ebc34b90dd'
 
 
 def loss_and_score_gradient(S, T, delta):
     x0 = S - T
     x1 = abs(x0)
     x2 = jax.numpy.minimum(delta, x1)
-    x3 = -x1 + delta
+    x3 = delta - x1
     x4 = -x3
     x5 = jax.numpy.sign(x0)
     return [jax.numpy.sum(delta*jax.numpy.maximum(0, x4) + (1/2)*x2**2, axis=0, keepdims=True), delta*x5*jax.numpy.heaviside(x4, 1/2) + x2*x5*jax.numpy.heaviside(x3, 1/2)]
@@ -25,5 +25,5 @@ def loss_and_score_gradient(S, T, delta):
 
 def kink_arguments(S, T, delta):
     x0 = S - T
-    x1 = -abs(x0) + delta
+    x1 = delta - abs(x0)
     return [x1, 1/2, x0, 1, x1, delta]

@@ -10,12 +10,12 @@ LOSS = {'name': 'logistic',
  'convex': True,
  'source': 'Lecture 3, the logistic loss -log sigma(w^T x)',
  'target_range': (0.0, 1.0)}
-SOURCE_DIGEST = 'cc8f73c57d6160dc'
+SOURCE_DIGEST = 'b2930cef978656e8'
 
 
 def loss_and_score_gradient(S, T):
     x0 = -jax.numpy.logaddexp(0, S)
-    return [jax.numpy.sum(-S*T - x0, axis=0, keepdims=True), -T + jax.numpy.exp(S + x0)]
+    return [jax.numpy.sum(-S*T - x0, axis=0, keepdims=True), jax.numpy.exp(S + x0) - T]
 
 
 def kink_arguments(S, T):

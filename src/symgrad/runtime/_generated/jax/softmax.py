@@ -10,14 +10,14 @@ LOSS = {'name': 'softmax',
  'convex': True,
  'source': 'Lecture 3, softmax classifier',
  'target_range': None}
-SOURCE_DIGEST = 'c81915d71f31ef7e'
+SOURCE_DIGEST = '3047555b3c18f45a'
 
 
 def loss_and_score_gradient(S, T):
     x0 = jax.numpy.max(S, axis=0, keepdims=True)
     x1 = jax.numpy.exp(S - x0)
     x2 = jax.numpy.sum(x1, axis=0, keepdims=True)
-    return [x0 + jax.numpy.log(x2) - jax.numpy.sum(S*T, axis=0, keepdims=True), -T + x1/x2]
+    return [x0 + jax.numpy.log(x2) - jax.numpy.sum(S*T, axis=0, keepdims=True), x1/x2 - T]
 
 
 def kink_arguments(S, T):

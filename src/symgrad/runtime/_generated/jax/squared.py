@@ -10,7 +10,7 @@ LOSS = {'name': 'squared',
  'convex': True,
  'source': 'Lecture 4, eq. 8-12',
  'target_range': None}
-SOURCE_DIGEST = '5da1241bd14a15d2'
+SOURCE_DIGEST = '147f9565b4f63876'
 
 
 def loss_and_score_gradient(S, T):

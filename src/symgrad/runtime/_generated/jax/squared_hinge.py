@@ -10,17 +10,17 @@ LOSS = {'name': 'squared_hinge',
  'convex': True,
  'source': "Weston and Watkins (1999), the L2-SVM; the lecture's hinge squared",
  'target_range': None}
-SOURCE_DIGEST = '299ab63a4f4357a7'
+SOURCE_DIGEST = 'cae1e59d3123b268'
 
 
 def loss_and_score_gradient(S, T, delta):
-    x0 = -T + 1
+    x0 = 1 - T
     x1 = S - jax.numpy.sum(S*T, axis=0, keepdims=True) + delta
     x2 = jax.numpy.maximum(0, x1)
     x3 = 2*T
     x4 = jax.numpy.heaviside(x1, 1/2)
-    return [jax.numpy.sum(x0*x2**2, axis=0, keepdims=True), x2*x4*(-x3 + 2) - x3*jax.numpy.sum(x0*x2*x4, axis=0, keepdims=True)]
+    return [jax.numpy.sum(x0*x2**2, axis=0, keepdims=True), x2*x4*(2 - x3) - x3*jax.numpy.sum(x0*x2*x4, axis=0, keepdims=True)]
 
 
 def kink_arguments(S, T, delta):
-    return [-S + jax.numpy.sum(S*T, axis=0, keepdims=True) - delta, -T + 1]
+    return [-S + jax.numpy.sum(S*T, axis=0, keepdims=True) - delta, 1 - T]

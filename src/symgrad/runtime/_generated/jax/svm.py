@@ -11,15 +11,15 @@ LOSS = {'name': 'svm',
  'convex': True,
  'source': 'Lecture 3, eq. 14-16',
  'target_range': None}
-SOURCE_DIGEST = '7cce4fa5fb026806'
+SOURCE_DIGEST = '3c66fadcfc5b4e32'
 
 
 def loss_and_score_gradient(S, T, delta, kink_value):
-    x0 = -T + 1
+    x0 = 1 - T
     x1 = S - jax.numpy.sum(S*T, axis=0, keepdims=True) + delta
     x2 = jax.numpy.heaviside(x1, kink_value)
-    return [jax.numpy.sum(x0*jax.numpy.maximum(0, x1), axis=0, keepdims=True), -T*jax.numpy.sum(x0*x2, axis=0, keepdims=True) + x0*x2]
+    return [jax.numpy.sum(x0*jax.numpy.maximum(0, x1), axis=0, keepdims=True), x0*x2 - T*jax.numpy.sum(x0*x2, axis=0, keepdims=True)]
 
 
 def kink_arguments(S, T, delta, kink_value):
-    return [-S + jax.numpy.sum(S*T, axis=0, keepdims=True) - delta, -T + 1]
+    return [-S + jax.numpy.sum(S*T, axis=0, keepdims=True) - delta, 1 - T]

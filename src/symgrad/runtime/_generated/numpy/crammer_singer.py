@@ -10,15 +10,15 @@ LOSS = {'name': 'crammer_singer',
  'convex': True,
  'source': 'Crammer and Singer (2001), the multiclass SVM with one margin per example',
  'target_range': None}
-SOURCE_DIGEST = '33177ba9df47abeb'
+SOURCE_DIGEST = '4e64b48ec4cf2670'
 
 
 def loss_and_score_gradient(S, T, delta):
-    x0 = S + delta*(-T + 1)
-    x1 = numpy.max(x0, axis=0, keepdims=True)
+    x0 = S + delta*(1 - T)
+    x1 = numpy.maximum.reduce(x0, axis=0, keepdims=True)
     x2 = numpy.heaviside(x0 - x1, 1)
-    return [x1 - numpy.sum(S*T, axis=0, keepdims=True), -T + x2/numpy.sum(x2, axis=0, keepdims=True)]
+    return [x1 - numpy.add.reduce(S*T, axis=0, keepdims=True), x2/numpy.add.reduce(x2, axis=0, keepdims=True) - T]
 
 
 def kink_arguments(S, T, delta):
-    return [numpy.diff(numpy.partition(S + delta*(-T + 1), -2, axis=0)[-2:], axis=0), 1]
+    return [numpy.diff(numpy.partition(S + delta*(1 - T), -2, axis=0)[-2:], axis=0), 1]

@@ -11,20 +11,20 @@ LOSS = {'name': 'huber',
  'convex': True,
  'source': 'Huber (1964), robust regression',
  'target_range': None}
-SOURCE_DIGEST = '493caf524fb331eb'
+SOURCE_DIGEST = '3a87c4ebc34b90dd'
 
 
 def loss_and_score_gradient(S, T, delta):
     x0 = S - T
     x1 = abs(x0)
     x2 = functools.reduce(numpy.minimum, [delta, x1])
-    x3 = -x1 + delta
+    x3 = delta - x1
     x4 = -x3
     x5 = numpy.sign(x0)
-    return [numpy.sum(delta*functools.reduce(numpy.maximum, [0, x4]) + (1/2)*x2**2, axis=0, keepdims=True), delta*x5*numpy.heaviside(x4, 1/2) + x2*x5*numpy.heaviside(x3, 1/2)]
+    return [numpy.add.reduce(delta*functools.reduce(numpy.maximum, [0, x4]) + (1/2)*x2**2, axis=0, keepdims=True), delta*x5*numpy.heaviside(x4, 1/2) + x2*x5*numpy.heaviside(x3, 1/2)]
 
 
 def kink_arguments(S, T, delta):
     x0 = S - T
-    x1 = -abs(x0) + delta
+    x1 = delta - abs(x0)
     return [x1, 1/2, x0, 1, x1, delta]

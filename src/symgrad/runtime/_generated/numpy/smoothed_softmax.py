@@ -10,15 +10,15 @@ LOSS = {'name': 'smoothed_softmax',
  'convex': True,
  'source': "Szegedy et al. (2016), label smoothing; the lecture's softmax loss at eps = 0",
  'target_range': None}
-SOURCE_DIGEST = 'c82e600539df7526'
+SOURCE_DIGEST = '61464428ea48682a'
 
 
 def loss_and_score_gradient(S, T, smoothing):
-    x0 = numpy.max(S, axis=0, keepdims=True)
+    x0 = numpy.maximum.reduce(S, axis=0, keepdims=True)
     x1 = numpy.exp(S - x0)
-    x2 = numpy.sum(x1, axis=0, keepdims=True)
+    x2 = numpy.add.reduce(x1, axis=0, keepdims=True)
     x3 = T*(1 - smoothing) + smoothing/S.shape[0]
-    return [x0 + numpy.log(x2) - numpy.sum(S*x3, axis=0, keepdims=True), x1/x2 - x3]
+    return [x0 + numpy.log(x2) - numpy.add.reduce(S*x3, axis=0, keepdims=True), x1/x2 - x3]
 
 
 def kink_arguments(S, T, smoothing):

@@ -10,14 +10,14 @@ LOSS = {'name': 'softmax',
  'convex': True,
  'source': 'Lecture 3, softmax classifier',
  'target_range': None}
-SOURCE_DIGEST = 'c81915d71f31ef7e'
+SOURCE_DIGEST = '3047555b3c18f45a'
 
 
 def loss_and_score_gradient(S, T):
-    x0 = numpy.max(S, axis=0, keepdims=True)
+    x0 = numpy.maximum.reduce(S, axis=0, keepdims=True)
     x1 = numpy.exp(S - x0)
-    x2 = numpy.sum(x1, axis=0, keepdims=True)
-    return [x0 + numpy.log(x2) - numpy.sum(S*T, axis=0, keepdims=True), -T + x1/x2]
+    x2 = numpy.add.reduce(x1, axis=0, keepdims=True)
+    return [x0 + numpy.log(x2) - numpy.add.reduce(S*T, axis=0, keepdims=True), x1/x2 - T]
 
 
 def kink_arguments(S, T):

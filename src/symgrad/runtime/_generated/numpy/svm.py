@@ -12,15 +12,15 @@ LOSS = {'name': 'svm',
  'convex': True,
  'source': 'Lecture 3, eq. 14-16',
  'target_range': None}
-SOURCE_DIGEST = '7cce4fa5fb026806'
+SOURCE_DIGEST = '3c66fadcfc5b4e32'
 
 
 def loss_and_score_gradient(S, T, delta, kink_value):
-    x0 = -T + 1
-    x1 = S - numpy.sum(S*T, axis=0, keepdims=True) + delta
+    x0 = 1 - T
+    x1 = S - numpy.add.reduce(S*T, axis=0, keepdims=True) + delta
     x2 = numpy.heaviside(x1, kink_value)
-    return [numpy.sum(x0*functools.reduce(numpy.maximum, [0, x1]), axis=0, keepdims=True), -T*numpy.sum(x0*x2, axis=0, keepdims=True) + x0*x2]
+    return [numpy.add.reduce(x0*functools.reduce(numpy.maximum, [0, x1]), axis=0, keepdims=True), x0*x2 - T*numpy.add.reduce(x0*x2, axis=0, keepdims=True)]
 
 
 def kink_arguments(S, T, delta, kink_value):
-    return [-S + numpy.sum(S*T, axis=0, keepdims=True) - delta, -T + 1]
+    return [-S + numpy.add.reduce(S*T, axis=0, keepdims=True) - delta, 1 - T]
