@@ -56,18 +56,36 @@ class _ArrayModulePrinting:
         """``c * (A @ B)``; SymPy's default ``(A).dot(B).dot(c)`` upcasts float32 when c is a float.
 
         A leading row of ones, ``1^T A`` (shape (1, n) times (n, m)), prints as the column sum
-        ``sum(A, axis=0, keepdims=True)`` so that no float64 ``ones`` array enters the product.
+        ``sum(A, axis=0, keepdims=True)``, and a trailing column of ones, ``A 1``, as the row sum
+        ``sum(A, axis=1, keepdims=True)``, so that no float64 ``ones`` array enters the product.
         """
         coefficient, matrices = expr.as_coeff_matrices()
         matrices = list(matrices)
         if len(matrices) > 1 and isinstance(matrices[0], sp.OneMatrix) and matrices[0].shape[0] == 1:
             rest = sp.MatMul(*matrices[1:]) if len(matrices) > 2 else matrices[1]
             product = f"{self._array_function('sum')}({self._print(rest)}, axis=0, keepdims=True)"
+        elif len(matrices) > 1 and isinstance(matrices[-1], sp.OneMatrix) and matrices[-1].shape[1] == 1:
+            rest = sp.MatMul(*matrices[:-1]) if len(matrices) > 2 else matrices[0]
+            product = f"{self._array_function('sum')}({self._print(rest)}, axis=1, keepdims=True)"
         else:
             product = "(" + " @ ".join(self.parenthesize(m, PRECEDENCE["Mul"]) for m in matrices) + ")"
         if coefficient == 1:
             return product
         return f"{self.parenthesize(coefficient, PRECEDENCE['Mul'])}*{product}"
+
+    def _print_MatAdd(self, expr):
+        """A sum of matrices; a term ``b 1^T`` (a column times a row of ones: a bias repeated for every column)
+        prints as ``b`` alone, which broadcasts against the sum's other terms, instead of a product with
+        ``ones``. A sum of such terms only is printed as SymPy prints it."""
+        def repeated_column(term):
+            factors = term.args if isinstance(term, sp.MatMul) else ()
+            return len(factors) == 2 and isinstance(factors[1], sp.OneMatrix) and factors[1].shape[0] == 1
+
+        broadcast = not all(repeated_column(term) for term in expr.args)
+        return " + ".join(
+            self._print(term.args[0]) if broadcast and repeated_column(term) else self.parenthesize(term, PRECEDENCE["Add"])
+            for term in expr.args
+        )
 
     def _print_Trace(self, expr):
         """``trace(A)``; the squared Frobenius norm tr(A A^T) = sum(A^2) as ``vdot(A, A)``, one pass over A

@@ -10,7 +10,7 @@ LOSS = {'name': 'crammer_singer',
  'convex': True,
  'source': 'Crammer and Singer (2001), the multiclass SVM with one margin per example',
  'target_range': None}
-SOURCE_DIGEST = '33177ba9df47abeb'
+SOURCE_DIGEST = '87f5f00b72d89325'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import jax.numpy
 
-SOURCE_DIGEST = 'd62cec8960227414'
+SOURCE_DIGEST = 'd65683a3b640303a'
 
 
 def scores(W, X):

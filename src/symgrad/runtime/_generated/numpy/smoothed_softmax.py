@@ -10,7 +10,7 @@ LOSS = {'name': 'smoothed_softmax',
  'convex': True,
  'source': "Szegedy et al. (2016), label smoothing; the lecture's softmax loss at eps = 0",
  'target_range': None}
-SOURCE_DIGEST = 'c82e600539df7526'
+SOURCE_DIGEST = '668e2176938b405b'
 
 
 def loss_and_score_gradient(S, T, smoothing):
