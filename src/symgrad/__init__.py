@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # what type checkers see through the lazy loader; tests/test_
     from symgrad.runtime.catalog import loss_names as loss_names
     from symgrad.runtime.dask_evaluation import read_npy_in_chunks as read_npy_in_chunks
     from symgrad.runtime.losses import ClassifierLossFunction, RegressionLossFunction
+    from symgrad.runtime.two_layer import TwoLayerParameters as TwoLayerParameters
+    from symgrad.runtime.two_layer import two_layer_loss_and_grad as two_layer_loss_and_grad
     from symgrad.symbolic.critical import critical_points as critical_points
     from symgrad.symbolic.derivation import Derivation as Derivation
     from symgrad.symbolic.expressions import derive as derive
@@ -81,6 +83,9 @@ _PUBLIC_NAMES = {
     "loss_names": "symgrad.runtime.catalog",
     "loss_and_grad_function": "symgrad.backends",
     "read_npy_in_chunks": "symgrad.runtime.dask_evaluation",
+    # the two-layer ReLU network (NumPy)
+    "two_layer_loss_and_grad": "symgrad.runtime.two_layer",
+    "TwoLayerParameters": "symgrad.runtime.two_layer",
     # numerical gradients and gradient descent
     "numerical_gradient": "symgrad.verification.numerical",
     "relative_error": "symgrad.verification.numerical",
