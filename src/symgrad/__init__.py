@@ -46,6 +46,9 @@ if TYPE_CHECKING:  # what type checkers see through the lazy loader; tests/test_
     from symgrad.training.strategies import random_local_search as random_local_search
     from symgrad.training.strategies import random_search as random_search
     from symgrad.training.strategies import stochastic_gradient_descent as stochastic_gradient_descent
+    from symgrad.training.two_layer import train_two_layer as train_two_layer
+    from symgrad.training.two_layer import two_layer_accuracy as two_layer_accuracy
+    from symgrad.training.two_layer import two_layer_predict as two_layer_predict
     from symgrad.verification.checker import TOLERANCES as TOLERANCES
     from symgrad.verification.checker import GradientReport as GradientReport
     from symgrad.verification.checker import assert_gradient as assert_gradient
@@ -113,6 +116,9 @@ _PUBLIC_NAMES = {
     "stochastic_gradient_descent": "symgrad.training.strategies",
     "predict": "symgrad.training.strategies",
     "accuracy": "symgrad.training.strategies",
+    "train_two_layer": "symgrad.training.two_layer",
+    "two_layer_predict": "symgrad.training.two_layer",
+    "two_layer_accuracy": "symgrad.training.two_layer",
     "step_size_sweep": "symgrad.training.landscape",
     "loss_slice_1d": "symgrad.training.landscape",
     "loss_slice_2d": "symgrad.training.landscape",

@@ -20,7 +20,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -95,8 +95,21 @@ def classifier_loss(loss) -> CompiledLoss:
     return found
 
 
-def two_layer_loss_and_grad(params, X, y, loss: Any = "softmax", reg: float = 0.0, relu_kink_value: float = 0.0,
-                            **loss_parameters: float):
+@overload
+def two_layer_loss_and_grad(params: TwoLayerParameters, X: Any, y: Any, loss: Any = ..., reg: float = ...,
+                            relu_kink_value: float = ..., **loss_parameters: float
+                            ) -> tuple[float, TwoLayerParameters]: ...
+
+
+@overload
+def two_layer_loss_and_grad(params: Mapping[str, Any], X: Any, y: Any, loss: Any = ..., reg: float = ...,
+                            relu_kink_value: float = ..., **loss_parameters: float
+                            ) -> tuple[float, dict[str, np.ndarray]]: ...
+
+
+def two_layer_loss_and_grad(params: Any, X: Any, y: Any, loss: Any = "softmax", reg: float = 0.0,
+                            relu_kink_value: float = 0.0, **loss_parameters: float
+                            ) -> tuple[float, TwoLayerParameters | dict[str, np.ndarray]]:
     """Loss and gradients of the two-layer ReLU network s = W2 relu(W1 x + b1) + b2 under a classifier loss.
 
     L = 1/N sum_i l(s_i) + reg * (sum(W1**2) + sum(W2**2)); the biases are not regularized.

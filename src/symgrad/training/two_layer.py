@@ -47,7 +47,7 @@ def two_layer_scores(X, params) -> np.ndarray:
     return hidden @ params["W2"].T + params["b2"]
 
 
-def two_layer_predict(params, X: npt.ArrayLike) -> np.ndarray:
+def two_layer_predict(params: Any, X: npt.ArrayLike) -> np.ndarray:
     """The predicted class per example (N,): argmax of the two-layer scores; params W1 (H, D), b1 (H,), W2 (C, H),
     b2 (C,), X (N, D) with D = W1's columns."""
     checked = checked_parameters(params)
@@ -55,7 +55,7 @@ def two_layer_predict(params, X: npt.ArrayLike) -> np.ndarray:
     return np.argmax(two_layer_scores(X, checked), axis=1)
 
 
-def two_layer_accuracy(params, X: npt.ArrayLike, y: npt.ArrayLike) -> float:
+def two_layer_accuracy(params: Any, X: npt.ArrayLike, y: npt.ArrayLike) -> float:
     """The fraction of examples X (N, D) whose predicted class equals the label y (N,) in [0, C)."""
     predictions = two_layer_predict(params, X)
     labels = validation.class_labels(y, len(predictions), checked_parameters(params)["W2"].shape[0])
@@ -82,7 +82,7 @@ def train_two_layer(
     batch_size: int = 128,
     reg: float = 1e-3,
     relu_kink_value: float = 0.0,
-    params0=None,
+    params0: Any = None,
     weight_scale: float | None = None,
     num_classes: int | None = None,
     rng: int | np.random.Generator | None = None,
