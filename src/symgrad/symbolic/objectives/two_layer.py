@@ -34,10 +34,12 @@ entry a symbol and ReLU written as Max(0, z), at small explicit sizes with an ar
 
 import sympy as sp
 
-from symgrad.symbolic.derivation import is_identically_zero
+from symgrad.symbolic.derivation import Derivation, is_identically_zero
 from symgrad.symbolic.index_form import drop_range_guards
 from symgrad.symbolic.notation import C as classes
+from symgrad.symbolic.objectives import svm_hinge
 from symgrad.symbolic.objectives.linear_layer import examples, features, inputs, regularization_strength
+from symgrad.symbolic.registry import register
 
 hidden_width = sp.Symbol("H", integer=True, positive=True)
 relu_kink_value = sp.Symbol("H0", real=True)
@@ -227,3 +229,37 @@ def prove_two_layer_gradient() -> bool:
         prove_output_layer() and prove_relu_layer() and prove_hidden_layer() and prove_regularizer()
         and prove_chain_rule()
     )
+
+
+def _entries(name: str, rows: int, columns: int) -> sp.Matrix:
+    return sp.Matrix(rows, columns, lambda r, c: sp.Symbol(f"{name}{r}{c}" if columns > 1 else f"{name}{r}", real=True))
+
+
+_W1, _b1, _W2, _b2 = _entries("u", 2, 2), _entries("a", 2, 1), _entries("v", 2, 2), _entries("c", 2, 1)
+_x = sp.Matrix(sp.symbols("x0:2", real=True))
+_onehot = sp.symbols("t0:2", real=True)
+_z = _W1 * _x + _b1
+_h = _z.applyfunc(lambda entry: sp.Max(0, entry))
+_scores = list(_W2 * _h + _b2)
+_g = sp.Matrix(svm_hinge.hinge_lecture_score_gradient(_scores, _onehot))
+_dz = (_W2.T * _g).multiply_elementwise(_z.applyfunc(lambda entry: sp.Heaviside(entry, svm_hinge.kink_value)))
+
+two_layer_network = register(
+    Derivation(
+        name="two_layer_network",
+        title="L = sum_{j != y} max(0, s_j - s_y + Delta), s = W2 relu(W1 x + b1) + b2; W1 = (u), b1 = (a), "
+              "W2 = (v), b2 = (c), D = H = C = 2",
+        objective=svm_hinge.hinge_loss(_scores, _onehot),
+        variables=(*_W1, *_b1, *_W2, *_b2),
+        lecture_gradient=(*(_dz * _x.T), *_dz, *(_g * _h.T), *_g),
+        parameters=(*_x, *_onehot, svm_hinge.margin, svm_hinge.kink_value),
+        defaults={"x0": 1.0, "x1": -1.0, "t0": 1.0, "t1": 0.0, "Delta": 1.0, "H0": 0.0},
+        shape=(12,),
+        source="backpropagation: dL/dW2 = g h^T, dL/db2 = g, dL/dW1 = (W2^T g * H(z)) x^T, dL/db1 = W2^T g * H(z); "
+               "H(0) = H0 for the ReLU and the hinge alike",
+        kink_value=svm_hinge.kink_value,
+        convex=False,
+    )
+)
+"""The network for one example under the SVM hinge, every weight a symbol: derived by ``sympy.diff`` through Max(0, .)
+and proved equal to backpropagation's closed forms case by case."""

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/two_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import jax.numpy
 
-SOURCE_DIGEST = 'f64f50882c620675'
+SOURCE_DIGEST = '93628ac7344d03f9'
 
 
 def hidden_layer(W1, b1, X):
