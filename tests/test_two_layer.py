@@ -400,3 +400,36 @@ def test_overflow_raises_instead_of_returning_inf_or_nan(dtype):
     big = {**params, "W2": np.full_like(params["W2"], np.sqrt(np.finfo(dtype).max))}
     with pytest.raises(ValueError, match="^W2: reg"):
         symgrad.two_layer_loss_and_grad(big, random_problem(0, dtype=dtype)[1], y, "svm", reg=10.0)
+
+
+# ------------------------------------------------------------------------------------------------------ JAX
+
+@pytest.mark.parametrize("loss", [*BUILT_IN_CLASSIFIERS, USER_LOSS])
+def test_the_jax_backend_agrees_with_numpy_in_float64(loss):
+    pytest.importorskip("jax")
+    from symgrad.backends.jax_backend import jax_two_layer_loss_and_grad
+
+    for seed, shape in enumerate([(1, 1, 1, 2), (9, 4, 6, 3)]):
+        params, X, y = random_problem(seed, *shape)
+        expected_value, expected = symgrad.two_layer_loss_and_grad(params, X, y, loss, reg=0.1, relu_kink_value=0.5)
+        value, gradients = jax_two_layer_loss_and_grad(params, X, y, loss, reg=0.1, relu_kink_value=0.5)
+        assert abs(value - expected_value) <= 1e-10 * max(1, abs(expected_value))
+        assert all(relative(gradients[name], expected[name]) <= 1e-10 for name in NAMES)
+
+
+def test_the_jax_backend_keeps_float32_the_structure_and_the_checks():
+    pytest.importorskip("jax")
+    from symgrad.backends.jax_backend import jax_two_layer_loss_and_grad
+
+    params, X, y = random_problem(0, dtype=np.float32)
+    _, gradients = jax_two_layer_loss_and_grad(symgrad.TwoLayerParameters(**params), X, y, "svm")
+    assert isinstance(gradients, symgrad.TwoLayerParameters) and gradients.W1.dtype == np.float32
+    params, X, y = random_problem(0, dtype=np.float32)
+    integer_kinks = kink_problem(0)
+    assert relative(pack(jax_two_layer_loss_and_grad(*integer_kinks, relu_kink_value=1.0)[1]),
+                    pack(symgrad.two_layer_loss_and_grad(*integer_kinks, relu_kink_value=1.0)[1])) <= 1e-12
+    with pytest.raises(ValueError, match="^b1:"):
+        jax_two_layer_loss_and_grad({**params, "b1": np.ones(2, np.float32)}, X, y)
+    huge = {**params, "W1": np.full_like(params["W1"], np.finfo(np.float32).max / 4)}
+    with pytest.raises(ValueError, match="overflow"):
+        jax_two_layer_loss_and_grad(huge, X, y)

@@ -147,9 +147,14 @@ def two_layer_loss_and_grad(params: Any, X: Any, y: Any, loss: Any = "softmax", 
     computing = {name: array.astype(dtype, copy=False) for name, array in checked.items()}
     value, gradients = evaluate(compiled, computing, X.astype(dtype, copy=False), T, reg, kink, values)
     gradients = {name: gradients[name].astype(checked[name].dtype, copy=False) for name in PARAMETER_NAMES}
+    return value, same_structure(params, gradients)
+
+
+def same_structure(params, gradients: dict[str, np.ndarray]):
+    """``gradients`` as ``params`` came: a TwoLayerParameters for one, else the dict."""
     if isinstance(params, TwoLayerParameters):
-        return value, dataclasses.replace(params, **gradients)
-    return value, gradients
+        return dataclasses.replace(params, **gradients)
+    return gradients
 
 
 def evaluate(loss: CompiledLoss, params: dict[str, np.ndarray], X: np.ndarray, T: np.ndarray, reg: float,
