@@ -150,7 +150,7 @@ def test_the_generated_passes_are_matrix_products_without_ones_arrays():
     for name in ("hidden_layer", "relu", "output_layer", "output_layer_gradients", "relu_gradient",
                  "hidden_layer_gradients"):
         assert f"def {name}(" in source
-    assert "ones" not in source and "(dZ @ X)" in source and "numpy.heaviside(Z, H0)" in source
+    assert "ones" not in source and "((X.T @ dZ.T)).T" in source and "numpy.heaviside(Z, H0)" in source
 
 
 # --------------------------------------------------------------------------------- agreement with backprop

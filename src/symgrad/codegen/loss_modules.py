@@ -21,7 +21,7 @@ and the two-layer network's module its forward and backward passes, one column p
     output_layer(W2, b2, A)            -> [S = W2 A + b2 (C, N)]
     output_layer_gradients(G, A, W2, N) -> [G A^T / N (C, H), G 1 / N (C, 1), W2^T G / N (H, N)]
     relu_gradient(dA, Z, H0)           -> [dA * H(Z), H(0) = H0]
-    hidden_layer_gradients(dZ, X)      -> [dZ X (H, D), dZ 1 (H, 1)]
+    hidden_layer_gradients(dZ, X)      -> [dZ X = (X^T dZ^T)^T (H, D), dZ 1 (H, 1)]
 
 Expressions pass through :func:`symgrad.codegen.rewriting.stabilize` before printing; the proofs are about the
 expressions before it.
@@ -136,7 +136,7 @@ def two_layer_module_text(backend: str = "numpy") -> str:
         GeneratedFunction("relu_gradient", (dA, Z, network.relu_kink_value),
                           (network.pre_activation_gradient.xreplace(elementwise),)),
         GeneratedFunction("hidden_layer_gradients", (network.pre_activation_gradients, layer.inputs),
-                          (network.first_weights_gradient, network.first_biases_gradient)),
+                          (network.first_weights_gradient_as_computed, network.first_biases_gradient)),
     ]
     constants = {"SOURCE_DIGEST": source_digest(TWO_LAYER)}
     return module_text(functions, backend, header=_header(TWO_LAYER), constants=constants,

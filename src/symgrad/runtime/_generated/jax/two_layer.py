@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/two_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import jax.numpy
 
-SOURCE_DIGEST = '93628ac7344d03f9'
+SOURCE_DIGEST = '45a0e54b5fe2cf75'
 
 
 def hidden_layer(W1, b1, X):
@@ -27,4 +27,4 @@ def relu_gradient(dA, Z, H0):
 
 
 def hidden_layer_gradients(dZ, X):
-    return [(dZ @ X), jax.numpy.sum(dZ, axis=1, keepdims=True)]
+    return [((X.T @ dZ.T)).T, jax.numpy.sum(dZ, axis=1, keepdims=True)]

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import numpy
 
-SOURCE_DIGEST = 'd65683a3b640303a'
+SOURCE_DIGEST = '30b9bd7a1c6b22d0'
 
 
 def scores(W, X):

@@ -11,7 +11,7 @@ LOSS = {'name': 'squared_hinge',
  'convex': True,
  'source': "Weston and Watkins (1999), the L2-SVM; the lecture's hinge squared",
  'target_range': None}
-SOURCE_DIGEST = 'a61137a4c50ad0cc'
+SOURCE_DIGEST = '5e4c98bc72d0c9ad'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -12,7 +12,7 @@ LOSS = {'name': 'svm',
  'convex': True,
  'source': 'Lecture 3, eq. 14-16',
  'target_range': None}
-SOURCE_DIGEST = 'c93f36a66cfc2ff5'
+SOURCE_DIGEST = '17be316240a5a624'
 
 
 def loss_and_score_gradient(S, T, delta, kink_value):

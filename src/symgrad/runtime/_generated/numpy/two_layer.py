@@ -3,7 +3,7 @@
 import functools
 import numpy
 
-SOURCE_DIGEST = '93628ac7344d03f9'
+SOURCE_DIGEST = '45a0e54b5fe2cf75'
 
 
 def hidden_layer(W1, b1, X):
@@ -28,4 +28,4 @@ def relu_gradient(dA, Z, H0):
 
 
 def hidden_layer_gradients(dZ, X):
-    return [(dZ @ X), numpy.sum(dZ, axis=1, keepdims=True)]
+    return [((X.T @ dZ.T)).T, numpy.sum(dZ, axis=1, keepdims=True)]
