@@ -69,7 +69,7 @@ def hand_backprop(params, X, y, loss):
 def floor(params, X, G, dZ):
     """The four matrix products alone, in the orientation symgrad computes them (one column per example)."""
     A = params["W1"] @ X.T
-    return params["W2"] @ A, G @ A.T, (X.T @ dZ.T).T
+    return params["W2"] @ A, (A @ G.T).T, (X.T @ dZ.T).T
 
 
 def torch_case():

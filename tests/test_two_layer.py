@@ -147,10 +147,10 @@ def test_a_wrong_closed_form_is_refused(monkeypatch):
 
 def test_the_generated_passes_are_matrix_products_without_ones_arrays():
     source = module_source(two_layer())
-    for name in ("hidden_layer", "relu", "output_layer", "output_layer_gradients", "relu_gradient",
-                 "hidden_layer_gradients"):
+    for name in ("hidden_layer", "relu", "output_layer", "mean_score_gradients", "output_layer_gradients",
+                 "relu_gradient", "hidden_layer_gradients"):
         assert f"def {name}(" in source
-    assert "ones" not in source and "((X.T @ dZ.T)).T" in source and "numpy.heaviside(Z, H0)" in source
+    assert "ones" not in source and "((X.T @ dZ.T)).T" in source and "numpy.greater(Z, 0) + H0*numpy.equal(Z, 0)" in source
 
 
 # --------------------------------------------------------------------------------- agreement with backprop
@@ -433,3 +433,18 @@ def test_the_jax_backend_keeps_float32_the_structure_and_the_checks():
     huge = {**params, "W1": np.full_like(params["W1"], np.finfo(np.float32).max / 4)}
     with pytest.raises(ValueError, match="overflow"):
         jax_two_layer_loss_and_grad(huge, X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("relu_kink_value", [0.0, 0.5, 1.0])
+def test_the_in_place_relu_gradient_gives_the_generated_values(dtype, relu_kink_value):
+    from symgrad.runtime.two_layer import relu_gradient_in_place
+
+    rng = np.random.default_rng(0)
+    Z = rng.integers(-2, 3, size=(5, 40)).astype(dtype)
+    dA = rng.normal(size=(5, 40)).astype(dtype)
+    expected = two_layer().relu_gradient(dA, Z, dtype(relu_kink_value))[0]
+    assert expected.dtype == dtype and np.any(Z == 0)
+    result = relu_gradient_in_place(dA.copy(), Z, dtype(relu_kink_value))
+    assert result.dtype == dtype and np.array_equal(result, expected)
+    assert np.array_equal(two_layer().relu(Z)[0], np.maximum(Z, 0))

@@ -200,7 +200,8 @@ def _jitted_two_layer(loss_name: str, regularized: bool) -> Callable:
         T = (jnp.arange(W2.shape[0])[:, jnp.newaxis] == labels[jnp.newaxis, :]).astype(W1.dtype)
         losses, G = per_example.loss_and_score_gradient(S, T, *parameters)
         value = jnp.sum(losses) / X.shape[0]
-        dW2, db2, dA = network.output_layer_gradients(G, A, W2, X.shape[0])
+        G_mean = network.mean_score_gradients(G, X.shape[0])[0]
+        dW2, db2, dA = network.output_layer_gradients(G_mean, A, W2)
         dZ = network.relu_gradient(dA, Z, relu_kink_value)[0]
         dW1, db1 = network.hidden_layer_gradients(dZ, X)
         if regularized:

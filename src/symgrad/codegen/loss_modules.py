@@ -19,8 +19,9 @@ and the two-layer network's module its forward and backward passes, one column p
     hidden_layer(W1, b1, X)            -> [Z = W1 X^T + b1 (H, N)]
     relu(Z)                            -> [max(0, Z)]
     output_layer(W2, b2, A)            -> [S = W2 A + b2 (C, N)]
-    output_layer_gradients(G, A, W2, N) -> [G A^T / N (C, H), G 1 / N (C, 1), W2^T G / N (H, N)]
-    relu_gradient(dA, Z, H0)           -> [dA * H(Z), H(0) = H0]
+    mean_score_gradients(G, N)         -> [G / N (C, N)]
+    output_layer_gradients(G_mean, A, W2) -> [(A G_mean^T)^T (C, H), G_mean 1 (C, 1), W2^T G_mean (H, N)]
+    relu_gradient(dA, Z, H0)           -> [dA * H(Z), H(0) = H0, H0 a scalar of the computing dtype]
     hidden_layer_gradients(dZ, X)      -> [dZ X = (X^T dZ^T)^T (H, D), dZ 1 (H, 1)]
 
 Expressions pass through :func:`symgrad.codegen.rewriting.stabilize` before printing; the proofs are about the
@@ -128,10 +129,12 @@ def two_layer_module_text(backend: str = "numpy") -> str:
         GeneratedFunction("relu", (Z,), (network.relu.xreplace(elementwise),)),
         GeneratedFunction("output_layer", (network.second_weights, network.second_biases, network.hidden_activations),
                           (network.scores,)),
+        GeneratedFunction("mean_score_gradients", (network.score_gradients, layer.examples),
+                          (network.score_gradients / layer.examples,)),
         GeneratedFunction(
             "output_layer_gradients",
-            (network.score_gradients, network.hidden_activations, network.second_weights, layer.examples),
-            (network.second_weights_gradient, network.second_biases_gradient, network.hidden_gradient),
+            (network.mean_score_gradients, network.hidden_activations, network.second_weights),
+            network.output_layer_gradients_as_computed,
         ),
         GeneratedFunction("relu_gradient", (dA, Z, network.relu_kink_value),
                           (network.pre_activation_gradient.xreplace(elementwise),)),
@@ -140,7 +143,7 @@ def two_layer_module_text(backend: str = "numpy") -> str:
     ]
     constants = {"SOURCE_DIGEST": source_digest(TWO_LAYER)}
     return module_text(functions, backend, header=_header(TWO_LAYER), constants=constants,
-                       scalar_symbols=[network.relu_kink_value])
+                       scalar_symbols=[network.relu_kink_value], heaviside_as_comparisons=True)
 
 
 def shipped_module_texts(backend: str) -> dict[str, str]:

@@ -29,6 +29,7 @@ class _ArrayModulePrinting:
     """
 
     scalar_symbols: frozenset = frozenset()
+    heaviside_as_comparisons: bool = False
 
     def _as_ordered_terms(self, expr, order=None):
         terms = super()._as_ordered_terms(expr, order=order)
@@ -39,8 +40,14 @@ class _ArrayModulePrinting:
         return self._module_format(f"{self._module}.{name}")
 
     def _print_Heaviside(self, expr):
-        z, kink_value = expr.args
-        return f"{self._array_function('heaviside')}({self._print(z)}, {self._print(kink_value)})"
+        """``heaviside(z, H0)``; with ``heaviside_as_comparisons``, ``(greater(z, 0) + H0*equal(z, 0))``: the same
+        values, about twice as fast on large arrays (two comparisons instead of the ufunc's branches). Its dtype is
+        H0's, so H0 must be a scalar of the computing dtype (a Python float would make it float64)."""
+        z, kink_value = (self._print(argument) for argument in expr.args)
+        if self.heaviside_as_comparisons:
+            greater, equal = self._array_function("greater"), self._array_function("equal")
+            return f"({greater}({z}, 0) + {kink_value}*{equal}({z}, 0))"
+        return f"{self._array_function('heaviside')}({z}, {kink_value})"
 
     def _print_DiracDelta(self, expr):
         """``DiracDelta(z)`` (and its derivatives ``DiracDelta(z, k)``): 0 where z != 0, NaN where z == 0.

@@ -107,7 +107,8 @@ def linear_layer(backend: str = "numpy") -> types.ModuleType:
 @functools.lru_cache(maxsize=None)
 def two_layer(backend: str = "numpy") -> types.ModuleType:
     """The generated forward and backward passes of the two-layer ReLU network for ``backend``: ``hidden_layer``,
-    ``relu``, ``output_layer``, ``output_layer_gradients``, ``relu_gradient``, ``hidden_layer_gradients``
+    ``relu``, ``output_layer``, ``mean_score_gradients``, ``output_layer_gradients``, ``relu_gradient``,
+    ``hidden_layer_gradients``
     (see :mod:`symgrad.symbolic.objectives.two_layer`)."""
     return shipped_module(TWO_LAYER, backend)
 

@@ -96,6 +96,19 @@ second_biases_gradient = matrix_derivative(output_first_order, second_biases)
 hidden_gradient = matrix_derivative(output_first_order, hidden_activations)
 """dL/dA = W2^T G / N (H, N), as SymPy derives it."""
 
+mean_score_gradients = sp.MatrixSymbol("G_mean", classes, examples)
+"""G / N, the score gradients with the mean's 1/N applied once, to the (C, N) array."""
+
+output_layer_gradients_as_computed = (
+    sp.Transpose(hidden_activations * mean_score_gradients.T),
+    *(gradient.subs(score_gradients, examples * mean_score_gradients).doit()
+      for gradient in (second_biases_gradient, hidden_gradient)),
+)
+"""(dL/dW2, dL/db2, dL/dA) in G / N: (A (G/N)^T)^T, (G/N) 1, W2^T (G/N). The 1/N scales the small (C, N) array
+instead of the (H, N) one, and dL/dW2 is computed transposed: at N = 49000, H = 100, C = 10 (OpenBLAS),
+A @ (G/N).T took 12 ms against 1.25 s for (G/N) @ A.T. :func:`prove_output_layer` proves the three equal to the
+derived gradients."""
+
 relu_derivative = sp.diff(relu, relu_input).replace(sp.Heaviside, lambda z, *_: sp.Heaviside(z, relu_kink_value))
 """relu'(z) = Heaviside(z) with Heaviside(0) = H0, from ``diff(Max(0, z), z)``."""
 
@@ -146,11 +159,16 @@ def _equal(derived, closed_form) -> bool:
 
 
 def prove_output_layer() -> bool:
-    """Prove dL/dW2 = G A^T / N, dL/db2 = G 1 / N and dL/dA = W2^T G / N for symbolic C, H, N."""
+    """Prove dL/dW2 = G A^T / N, dL/db2 = G 1 / N and dL/dA = W2^T G / N for symbolic C, H, N, and the forms the code
+    computes in G / N (:data:`output_layer_gradients_as_computed`) equal to them."""
+    derived = (second_weights_gradient, second_biases_gradient, hidden_gradient)
+    as_computed = (form.subs(mean_score_gradients, score_gradients / examples).doit()
+                   for form in output_layer_gradients_as_computed)
     return (
         _equal(second_weights_gradient, lecture_second_weights_gradient)
         and _equal(second_biases_gradient, lecture_second_biases_gradient)
         and _equal(hidden_gradient, lecture_hidden_gradient)
+        and all(_equal(form, gradient) for form, gradient in zip(as_computed, derived, strict=True))
     )
 
 

@@ -10,7 +10,7 @@ LOSS = {'name': 'squared_hinge',
  'convex': True,
  'source': "Weston and Watkins (1999), the L2-SVM; the lecture's hinge squared",
  'target_range': None}
-SOURCE_DIGEST = '5e4c98bc72d0c9ad'
+SOURCE_DIGEST = 'd62fa10ac683f7c3'
 
 
 def loss_and_score_gradient(S, T, delta):

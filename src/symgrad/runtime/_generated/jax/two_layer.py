@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/two_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import jax.numpy
 
-SOURCE_DIGEST = '45a0e54b5fe2cf75'
+SOURCE_DIGEST = '375e49d17c746c15'
 
 
 def hidden_layer(W1, b1, X):
@@ -17,13 +17,16 @@ def output_layer(W2, b2, A):
     return [(W2 @ A) + b2]
 
 
-def output_layer_gradients(G, A, W2, N):
-    x0 = N**(-1.0)
-    return [x0*(G @ A.T), x0*jax.numpy.sum(G, axis=1, keepdims=True), x0*(W2.T @ G)]
+def mean_score_gradients(G, N):
+    return [N**(-1.0)*(G)]
+
+
+def output_layer_gradients(G_mean, A, W2):
+    return [((A @ G_mean.T)).T, jax.numpy.sum(G_mean, axis=1, keepdims=True), (W2.T @ G_mean)]
 
 
 def relu_gradient(dA, Z, H0):
-    return [dA*jax.numpy.heaviside(Z, H0)]
+    return [dA*(jax.numpy.greater(Z, 0) + H0*jax.numpy.equal(Z, 0))]
 
 
 def hidden_layer_gradients(dZ, X):

@@ -10,7 +10,7 @@ LOSS = {'name': 'crammer_singer',
  'convex': True,
  'source': 'Crammer and Singer (2001), the multiclass SVM with one margin per example',
  'target_range': None}
-SOURCE_DIGEST = '17b95eb2b5afa150'
+SOURCE_DIGEST = 'ca56bc83e0a1ea24'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -10,7 +10,7 @@ LOSS = {'name': 'softmax',
  'convex': True,
  'source': 'Lecture 3, softmax classifier',
  'target_range': None}
-SOURCE_DIGEST = '51ddc1de4cd48838'
+SOURCE_DIGEST = '11e6eabb18f5cadc'
 
 
 def loss_and_score_gradient(S, T):
