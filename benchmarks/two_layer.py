@@ -4,7 +4,8 @@ For N = 49,000, D = 3,073, H = 100, C = 10 (CIFAR-sized, synthetic), float32 and
 round-robin and medians over repeats:
   - the floor: the four matrix products one forward and one backward pass cannot avoid, Z = W1 X^T, S = W2 A,
     dW2 = G A^T and dW1 = dZ X (A = relu(Z), G = dl/ds, dZ = dL/dz; with rows as examples these are X W1^T,
-    h W2^T, G^T h and dZ^T X);
+    h W2^T, G^T h and dZ^T X), computed in the operand order symgrad's code uses, (A G^T)^T and (X^T dZ^T)^T:
+    with OpenBLAS, G @ A.T took ~100x and dZ @ X ~3x (float32) longer at these sizes;
   - ``symgrad.two_layer_loss_and_grad`` for the SVM and softmax;
   - peers written here independently of symgrad: hand-vectorized NumPy backprop (CS231n's two_layer_net style)
     and PyTorch CPU autograd (when torch is installed; otherwise the column is left out with a note).

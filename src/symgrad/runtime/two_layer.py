@@ -4,8 +4,10 @@ NumPy only.
     Z = W1 X^T + b1 (H, N),  A = relu(Z),  S = W2 A + b2 (C, N),  L = 1/N sum_i l(s_i) + reg (sum W1^2 + sum W2^2)
 
 The per-example level is the classifier loss's own generated code (G = dl/ds for every example, (C, N)); the
-network's passes are the generated module of :mod:`symgrad.symbolic.objectives.two_layer`. The O(N D H) work is two
-matrix products, W1 X^T and dZ X; everything else is O(N H) or smaller.
+network's passes are the generated module of :mod:`symgrad.symbolic.objectives.two_layer`, except the two
+elementwise ReLU steps, done here with NumPy ufuncs on the same formulas (relu(Z) = max(0, Z), and the mask
+multiplied into dL/dA in place: :func:`relu_gradient_in_place`). The O(N D H) work is two matrix products, W1 X^T
+and dZ X; everything else is O(N H) or smaller.
 
 >>> import numpy as np
 >>> params = {"W1": np.eye(2), "b1": np.zeros(2), "W2": np.eye(2), "b2": np.zeros(2)}
