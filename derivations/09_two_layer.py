@@ -34,7 +34,8 @@ WIDTH = shutil.get_terminal_size().columns
 
 
 def show(label: str, expression) -> None:
-    print(f"  {label}:  {sp.pretty(expression, num_columns=WIDTH)}")
+    print(f"  {label}:")
+    print("    " + sp.pretty(expression, num_columns=WIDTH - 4).replace("\n", "\n    "))
 
 
 print(__doc__.split("\n\n")[1])
@@ -48,7 +49,8 @@ print("Step 1, the output layer: d/dW2, d/db2, d/dA of tr(G^T S)/N, G (C, N) = d
 show("dL/dW2", network.second_weights_gradient)
 show("dL/db2", network.second_biases_gradient)
 show("dL/dA ", network.hidden_gradient)
-print("  == G A^T / N, G 1 / N, W2^T G / N for symbolic C, H, N (proved):", network.prove_output_layer())
+print("  == G A^T / N, G 1 / N, W2^T G / N for symbolic C, H, N, and so are the forms the code computes,")
+print("     (A (G/N)^T)^T, (G/N) 1, W2^T (G/N) (proved):", network.prove_output_layer())
 print()
 print("Step 2, the ReLU, entry by entry (index notation, symbolic H and N):")
 show("d relu(z)/dz", network.relu_derivative)
@@ -58,7 +60,8 @@ print()
 print("Step 3, the hidden layer: d/dW1, d/db1 of tr(dZ^T Z), dZ = dL/dZ (matrix calculus):")
 show("dL/dW1", network.first_weights_gradient)
 show("dL/db1", network.first_biases_gradient)
-print("  == dZ X, dZ 1 for symbolic H, D, N (proved):", network.prove_hidden_layer())
+print("  == dZ X = (X^T dZ^T)^T (the form the code computes), dZ 1 for symbolic H, D, N (proved):",
+      network.prove_hidden_layer())
 print()
 print("Step 4, the L2 term on both weight matrices:")
 show("(d/dW1, d/dW2)", sp.Tuple(*network.l2_penalty_gradients))
