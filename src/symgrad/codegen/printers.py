@@ -84,10 +84,6 @@ class _ArrayModulePrinting:
         """A sum of matrices; a term ``b 1^T`` (a column times a row of ones: a bias repeated for every column)
         prints as ``b`` alone, which broadcasts against the sum's other terms, instead of a product with
         ``ones``. A sum of such terms only is printed as SymPy prints it."""
-        def repeated_column(term):
-            factors = term.args if isinstance(term, sp.MatMul) else ()
-            return len(factors) == 2 and isinstance(factors[1], sp.OneMatrix) and factors[1].shape[0] == 1
-
         broadcast = not all(repeated_column(term) for term in expr.args)
         return " + ".join(
             self._print(term.args[0]) if broadcast and repeated_column(term) else self.parenthesize(term, PRECEDENCE["Add"])
@@ -104,8 +100,28 @@ class _ArrayModulePrinting:
         return f"{self._array_function('trace')}({self._print(expr.arg)})"
 
 
+def repeated_column(term) -> bool:
+    """True for ``b 1^T``: a column times a row of ones, a bias repeated for every column."""
+    factors = term.args if isinstance(term, sp.MatMul) else ()
+    return len(factors) == 2 and isinstance(factors[1], sp.OneMatrix) and factors[1].shape[0] == 1
+
+
 class SymgradNumPyPrinter(_ArrayModulePrinting, NumPyPrinter):
-    """NumPy printer whose output keeps float32 in float32 (see :class:`_ArrayModulePrinting`)."""
+    """NumPy printer whose output keeps float32 in float32 (see :class:`_ArrayModulePrinting`).
+
+    A matrix product plus repeated biases, ``P + b 1^T``, adds the biases into the product's own fresh array,
+    ``numpy.add((product := P), b, out=product)``: one array of P's size instead of two (at CIFAR size, an
+    (H, N) array of 4.9 million entries per layer)."""
+
+    def _print_MatAdd(self, expr):
+        products = [term for term in expr.args if not repeated_column(term)]
+        if len(products) != 1 or not isinstance(products[0], sp.MatMul) or len(expr.args) == 1:
+            return super()._print_MatAdd(expr)
+        printed = f"(product := {self._print(products[0])})"
+        for term in expr.args:
+            if repeated_column(term):
+                printed = f"{self._array_function('add')}({printed}, {self._print(term.args[0])}, out=product)"
+        return printed
 
 
 class SymgradJaxPrinter(_ArrayModulePrinting, JaxPrinter):

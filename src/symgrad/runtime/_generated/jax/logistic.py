@@ -10,7 +10,7 @@ LOSS = {'name': 'logistic',
  'convex': True,
  'source': 'Lecture 3, the logistic loss -log sigma(w^T x)',
  'target_range': (0.0, 1.0)}
-SOURCE_DIGEST = 'e82cc62cb5ca2a65'
+SOURCE_DIGEST = 'c31e4304efed9554'
 
 
 def loss_and_score_gradient(S, T):

@@ -10,7 +10,7 @@ LOSS = {'name': 'crammer_singer',
  'convex': True,
  'source': 'Crammer and Singer (2001), the multiclass SVM with one margin per example',
  'target_range': None}
-SOURCE_DIGEST = 'ca56bc83e0a1ea24'
+SOURCE_DIGEST = '53efca514f33fe81'
 
 
 def loss_and_score_gradient(S, T, delta):

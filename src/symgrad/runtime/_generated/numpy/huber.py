@@ -11,7 +11,7 @@ LOSS = {'name': 'huber',
  'convex': True,
  'source': 'Huber (1964), robust regression',
  'target_range': None}
-SOURCE_DIGEST = 'b06156f3dae098de'
+SOURCE_DIGEST = '29dae24de5603c86'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import numpy
 
-SOURCE_DIGEST = 'c4c0352078d2310c'
+SOURCE_DIGEST = '0763f0c5537814ed'
 
 
 def scores(W, X):

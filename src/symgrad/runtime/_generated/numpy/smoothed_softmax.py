@@ -10,7 +10,7 @@ LOSS = {'name': 'smoothed_softmax',
  'convex': True,
  'source': "Szegedy et al. (2016), label smoothing; the lecture's softmax loss at eps = 0",
  'target_range': None}
-SOURCE_DIGEST = 'd1dd746d63c7dbbe'
+SOURCE_DIGEST = 'e94d63df20d534d3'
 
 
 def loss_and_score_gradient(S, T, smoothing):

@@ -10,7 +10,7 @@ LOSS = {'name': 'softmax',
  'convex': True,
  'source': 'Lecture 3, softmax classifier',
  'target_range': None}
-SOURCE_DIGEST = '11e6eabb18f5cadc'
+SOURCE_DIGEST = '3e1ef906e08e7410'
 
 
 def loss_and_score_gradient(S, T):

@@ -10,7 +10,7 @@ LOSS = {'name': 'squared',
  'convex': True,
  'source': 'Lecture 4, eq. 8-12',
  'target_range': None}
-SOURCE_DIGEST = 'f2b94adbfb728433'
+SOURCE_DIGEST = 'e0437a96edfffb90'
 
 
 def loss_and_score_gradient(S, T):

@@ -11,7 +11,7 @@ LOSS = {'name': 'squared_hinge',
  'convex': True,
  'source': "Weston and Watkins (1999), the L2-SVM; the lecture's hinge squared",
  'target_range': None}
-SOURCE_DIGEST = 'd62fa10ac683f7c3'
+SOURCE_DIGEST = '012f212484f15e6e'
 
 
 def loss_and_score_gradient(S, T, delta):

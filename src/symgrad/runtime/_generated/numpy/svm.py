@@ -12,7 +12,7 @@ LOSS = {'name': 'svm',
  'convex': True,
  'source': 'Lecture 3, eq. 14-16',
  'target_range': None}
-SOURCE_DIGEST = '9f69d988b26572f6'
+SOURCE_DIGEST = '2066427fd5629a64'
 
 
 def loss_and_score_gradient(S, T, delta, kink_value):
