@@ -11,8 +11,10 @@ for N = 49000, D = 3073, C = 10 (CIFAR-sized, synthetic) and a mini-batch of 256
   - whole training runs: 300 mini-batch steps (B = 256) of symgrad.minibatch_gradient_descent against a
     hand-written NumPy loop with the hand-vectorized loss, drawing the same batches;
 then cold start (import + first gradient, in a fresh interpreter), derivation time of every registered
-derivation, the cost of a full finite-difference gradient check against the directional one, and the Dask
-sections of benchmarks/dask_scaling.py (persisted on a cluster, out of core, the cost model).
+derivation, the cost of a full finite-difference gradient check against the directional one, the two-layer ReLU
+network of benchmarks/two_layer.py (symgrad's compiled passes against their four matrix products, hand-vectorized
+NumPy backprop and PyTorch autograd, H = 100), and the Dask sections of benchmarks/dask_scaling.py (persisted on a
+cluster, out of core, the cost model).
 
     python benchmarks/run.py                 # full run, writes BENCHMARKS.md
     python benchmarks/run.py --quick         # small sizes, prints only (tests/test_benchmarks.py runs it)
@@ -484,6 +486,10 @@ def main() -> None:
     print("gradient-check cost ...", flush=True)
     check = gradient_check_cost(*full)
     table = render(rows, jax_comparison, cold, check, full, training, training_setup)
+    print("two-layer network ...", flush=True)
+    from two_layer import report as two_layer_report
+
+    table += "\n\n## Two-layer network\n\n" + two_layer_report(arguments.quick, arguments.repeats)
     try:
         from dask_scaling import report as dask_report
     except ImportError:

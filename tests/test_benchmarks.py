@@ -57,3 +57,20 @@ def test_side_by_side_benchmark_quick_mode_with_its_dask_sections():
     simulated = table_rows(output, "1e+06") + table_rows(output, "1e+07") + table_rows(output, "1e+08")
     assert [int(row[1]) for row in simulated] == [1, 2, 4, 8, 16, 64] * 3
     assert output.count("- N = ") == 3
+
+
+def test_two_layer_benchmark_quick_mode_checks_every_implementation_and_prints_its_table():
+    output = run_quick("two_layer.py")
+    rows = table_rows(output, "float32") + table_rows(output, "float64")
+    implementations = {row[3] for row in rows}
+    assert {"floor (W1 X^T, W2 A, G A^T, dZ X)", "symgrad two_layer_loss_and_grad",
+            "NumPy hand-vectorized backprop"} <= implementations
+    assert sorted({(row[0], row[2]) for row in rows}) == [(dtype, loss) for dtype in ("float32", "float64")
+                                                          for loss in ("softmax", "svm")]
+    assert all(float(row[4]) > 0 and float(row[5]) > 0 for row in rows)
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        assert "PyTorch is not installed" in output
+    else:
+        assert "PyTorch autograd" in implementations

@@ -192,6 +192,14 @@ def test_train_on_digits_reports_accuracy(optimizer):
     assert len(test_line) == 1 and float(test_line[0].split(": ")[1]) >= 0.93
 
 
+def test_train_a_two_layer_network_on_digits_reports_accuracy():
+    result = symgrad("train", "--model", "two-layer", "--hidden", "100", "--loss", "softmax", "--steps", "400")
+    assert result.returncode == 0, result.stderr
+    assert "two-layer mini-batch gradient descent (B = 128), H = 100, softmax loss: 400 steps" in result.stdout
+    test_line = [line for line in result.stdout.splitlines() if line.startswith("test accuracy: ")]
+    assert len(test_line) == 1 and float(test_line[0].split(": ")[1]) >= 0.95
+
+
 def test_train_with_a_search_strategy_runs_on_the_dev_split():
     result = symgrad("train", "--optimizer", "random-search", "--steps", "50")
     assert result.returncode == 0, result.stderr
@@ -271,6 +279,18 @@ def assert_one_line_usage_error(status, stderr, command, message):
         (("train", "--optimizer", "random-search", "--learning-rate", "0.1"), "--learning-rate goes with"),
         (("train", "--optimizer", "local-search", "--learning-rate", "0.1"), "--learning-rate goes with"),
         (("train", "--cifar-dir", "/tmp"), "--cifar-dir goes with --dataset cifar (the dataset is digits)"),
+        (("train", "--model", "mlp"), "argument --model: invalid choice: 'mlp'"),
+        (("train", "--model", "two-layer", "--hidden", "0"), "argument --hidden: expected an integer >= 1, got '0'"),
+        (("train", "--model", "two-layer", "--hidden", "-3"), "argument --hidden: expected an integer >= 1"),
+        (("train", "--model", "two-layer", "--hidden", "2.5"), "argument --hidden: expected an integer >= 1"),
+        (("train", "--hidden", "10"), "--hidden goes with --model two-layer"),
+        (("train", "--model", "two-layer", "--optimizer", "gd"), "--optimizer gd goes with --model linear"),
+        (("train", "--model", "two-layer", "--backend", "jax"), "--backend jax goes with --model linear"),
+        (("train", "--model", "two-layer", "--batch-size", "5000"), "--batch-size: 5000 exceeds the 1167"),
+        (("train", "--model", "two-layer", "--dataset", "cifar", "--cifar-dir", ""),
+         "--dataset cifar needs --cifar-dir PATH"),
+        (("train", "--model", "two-layer", "--dataset", "cifar", "--cifar-dir", "/proc/symgrad_no_such"),
+         "/proc/symgrad_no_such"),
         (("train", "--dataset", "cifar", "--cifar-dir", ""), "--dataset cifar needs --cifar-dir PATH"),
         (("train", "--batch-size", "5000"), "--batch-size: 5000 exceeds the 1167 training examples"),
         (("landscape", "--examples", "5000"), "--examples: 5000 exceeds the 1167 training examples of digits"),

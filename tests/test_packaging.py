@@ -101,6 +101,17 @@ def assignment() -> float:
     return loss + history[-1] + float(np.mean(model.predict(X) == y))
 
 
+def two_layer(seed: int) -> float:
+    rng = np.random.default_rng(seed)
+    params = {"W1": rng.normal(size=(4, 5)), "b1": np.zeros(4), "W2": rng.normal(size=(3, 4)), "b2": np.zeros(3)}
+    X, y = rng.normal(size=(20, 5)), rng.integers(0, 3, 20)
+    loss, gradients = symgrad.two_layer_loss_and_grad(params, X, y, "svm", reg=0.1, relu_kink_value=0.5)
+    as_dataclass = symgrad.two_layer_loss_and_grad(symgrad.TwoLayerParameters(**params), X, y)[1]
+    history: symgrad.TrainingHistory = symgrad.train_two_layer(X, y, hidden=4, steps=3, progress=False)
+    accuracy: float = symgrad.two_layer_accuracy(history.W, X, y)
+    return loss + float(gradients["W1"].sum() + as_dataclass.W2.sum()) + accuracy
+
+
 def data() -> symgrad.Dataset:
     digits = symgrad.load_digits_dataset(rng=0)
     return symgrad.load_cifar10("cifar-10-batches-py") if digits.num_classes != 10 else digits

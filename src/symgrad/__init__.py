@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # what type checkers see through the lazy loader; tests/test_
     from symgrad.runtime.catalog import loss_names as loss_names
     from symgrad.runtime.dask_evaluation import read_npy_in_chunks as read_npy_in_chunks
     from symgrad.runtime.losses import ClassifierLossFunction, RegressionLossFunction
+    from symgrad.runtime.two_layer import TwoLayerParameters as TwoLayerParameters
+    from symgrad.runtime.two_layer import two_layer_loss_and_grad as two_layer_loss_and_grad
     from symgrad.symbolic.critical import critical_points as critical_points
     from symgrad.symbolic.derivation import Derivation as Derivation
     from symgrad.symbolic.expressions import derive as derive
@@ -44,6 +46,9 @@ if TYPE_CHECKING:  # what type checkers see through the lazy loader; tests/test_
     from symgrad.training.strategies import random_local_search as random_local_search
     from symgrad.training.strategies import random_search as random_search
     from symgrad.training.strategies import stochastic_gradient_descent as stochastic_gradient_descent
+    from symgrad.training.two_layer import train_two_layer as train_two_layer
+    from symgrad.training.two_layer import two_layer_accuracy as two_layer_accuracy
+    from symgrad.training.two_layer import two_layer_predict as two_layer_predict
     from symgrad.verification.checker import TOLERANCES as TOLERANCES
     from symgrad.verification.checker import GradientReport as GradientReport
     from symgrad.verification.checker import assert_gradient as assert_gradient
@@ -81,6 +86,9 @@ _PUBLIC_NAMES = {
     "loss_names": "symgrad.runtime.catalog",
     "loss_and_grad_function": "symgrad.backends",
     "read_npy_in_chunks": "symgrad.runtime.dask_evaluation",
+    # the two-layer ReLU network (NumPy)
+    "two_layer_loss_and_grad": "symgrad.runtime.two_layer",
+    "TwoLayerParameters": "symgrad.runtime.two_layer",
     # numerical gradients and gradient descent
     "numerical_gradient": "symgrad.verification.numerical",
     "relative_error": "symgrad.verification.numerical",
@@ -108,6 +116,9 @@ _PUBLIC_NAMES = {
     "stochastic_gradient_descent": "symgrad.training.strategies",
     "predict": "symgrad.training.strategies",
     "accuracy": "symgrad.training.strategies",
+    "train_two_layer": "symgrad.training.two_layer",
+    "two_layer_predict": "symgrad.training.two_layer",
+    "two_layer_accuracy": "symgrad.training.two_layer",
     "step_size_sweep": "symgrad.training.landscape",
     "loss_slice_1d": "symgrad.training.landscape",
     "loss_slice_2d": "symgrad.training.landscape",

@@ -324,6 +324,13 @@ TRAINING_DEFAULTS = {
     "digits": (0.5, 300, 1e-3, 1e-2),
     "cifar": (1e-7, 1500, 2.5e4, 1e-4),
 }
+TWO_LAYER_DEFAULTS = {
+    # dataset: (learning rate, steps, L2 strength, batch size); CS231n's two_layer_net settings for CIFAR-10
+    "digits": (0.5, 1000, 1e-3, 128),
+    "cifar": (1e-4, 1000, 0.25, 200),
+}
+MODELS = ("linear", "two-layer")
+DEFAULT_HIDDEN = 100
 OPTIMIZERS = ("gd", "minibatch", "sgd", "random-search", "local-search")
 DEFAULT_BATCH_SIZE = 256
 TRAINING_BACKENDS = ("numpy", "jax", "dask")  # symgrad.backends.BACKENDS, spelled out to keep `symgrad --help` light
@@ -365,7 +372,17 @@ def loss_function(arguments):
 
 
 def refuse_unused_training_options(arguments) -> None:
-    """Options the chosen optimizer would ignore are refused, never dropped silently."""
+    """Options the chosen model or optimizer would ignore are refused, never dropped silently."""
+    if arguments.model == "linear" and arguments.hidden is not None:
+        raise UsageError("--hidden goes with --model two-layer (a linear classifier has no hidden layer)")
+    if arguments.model == "two-layer":
+        if arguments.optimizer not in (None, "minibatch"):
+            raise UsageError(f"--optimizer {arguments.optimizer} goes with --model linear (the two-layer network "
+                             "trains by mini-batch descent)")
+        if arguments.backend != "numpy":
+            raise UsageError(f"--backend {arguments.backend} goes with --model linear (the two-layer network runs "
+                             "on NumPy)")
+    arguments.optimizer = arguments.optimizer or "minibatch"
     if arguments.batch_size is not None and arguments.optimizer != "minibatch":
         used = {"gd": "all examples", "sgd": "one example"}.get(arguments.optimizer, "the dev split")
         raise UsageError(f"--batch-size goes with --optimizer minibatch ({arguments.optimizer} uses {used} per step)")
@@ -375,6 +392,13 @@ def refuse_unused_training_options(arguments) -> None:
         )
 
 
+def given_or_default(arguments, learning_rate, steps, reg, batch_size) -> tuple:
+    """(--learning-rate, --steps, --reg, --batch-size), each the option's value when given, else the default."""
+    given = (arguments.learning_rate, arguments.steps, arguments.reg, arguments.batch_size)
+    return tuple(default if value is None else value
+                 for value, default in zip(given, (learning_rate, steps, reg, batch_size), strict=True))
+
+
 def command_train(arguments) -> int:
     import numpy as np
 
@@ -382,11 +406,10 @@ def command_train(arguments) -> int:
     from symgrad.training import strategies as training
 
     refuse_unused_training_options(arguments)
-    learning_rate, steps, reg, local_step = TRAINING_DEFAULTS[arguments.dataset]
-    learning_rate = arguments.learning_rate if arguments.learning_rate is not None else learning_rate
-    steps = arguments.steps if arguments.steps is not None else steps
-    reg = arguments.reg if arguments.reg is not None else reg
-    batch_size = arguments.batch_size if arguments.batch_size is not None else DEFAULT_BATCH_SIZE
+    if arguments.model == "two-layer":
+        return train_two_layer_network(arguments)
+    *defaults, local_step = TRAINING_DEFAULTS[arguments.dataset]
+    learning_rate, steps, reg, batch_size = given_or_default(arguments, *defaults, DEFAULT_BATCH_SIZE)
     data = load_dataset(arguments)
     print(f"{arguments.dataset}: {data.summary()}", flush=True)
     if arguments.optimizer == "minibatch" and batch_size > len(data.X_train):
@@ -420,6 +443,34 @@ def command_train(arguments) -> int:
     for split, X, y in (("train", data.X_train, data.y_train), ("validation", data.X_val, data.y_val),
                         ("test", data.X_test, data.y_test)):
         print(f"{split} accuracy: {training.accuracy(history.W, X, y):.3f}")
+    return EXIT_OK
+
+
+def train_two_layer_network(arguments) -> int:
+    """``symgrad train --model two-layer``: mini-batch descent on s = W2 relu(W1 x + b1) + b2."""
+    from symgrad.training import descent
+    from symgrad.training.two_layer import train_two_layer, two_layer_accuracy
+
+    learning_rate, steps, reg, batch_size = given_or_default(arguments, *TWO_LAYER_DEFAULTS[arguments.dataset])
+    hidden = arguments.hidden if arguments.hidden is not None else DEFAULT_HIDDEN
+    data = load_dataset(arguments)
+    print(f"{arguments.dataset}: {data.summary()}", flush=True)
+    if batch_size > len(data.X_train):
+        raise UsageError(f"--batch-size: {batch_size} exceeds the {len(data.X_train)} training examples")
+    loss = loss_function(arguments)
+    try:
+        history = train_two_layer(data.X_train, data.y_train, hidden=hidden, loss=loss, learning_rate=learning_rate,
+                                  steps=steps, batch_size=batch_size, reg=reg, num_classes=data.num_classes,
+                                  rng=arguments.seed)
+    except descent.TrainingDiverged as error:
+        raise UsageError(f"{error} (--learning-rate {learning_rate:g})") from None
+    except (ValueError, TypeError) as error:
+        raise UsageError(str(error)) from None
+    print(f"{history.strategy}, H = {hidden}, {loss_name(arguments)} loss: {len(history.losses)} steps, "
+          f"final loss {history.losses[-1]:.4f}")
+    for split, X, y in (("train", data.X_train, data.y_train), ("validation", data.X_val, data.y_val),
+                        ("test", data.X_test, data.y_test)):
+        print(f"{split} accuracy: {two_layer_accuracy(history.W, X, y):.3f}")
     return EXIT_OK
 
 
@@ -591,13 +642,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
-        help="train a linear classifier with the compiled gradients and report its accuracy",
+        help="train a linear classifier or a two-layer network with the compiled gradients and report its accuracy",
         description="Train a linear SVM or softmax classifier with one of the lecture's strategies. Defaults: "
         + "; ".join(f"{name}: learning rate {lr:g}, {steps} steps, reg {reg:g}" for name, (lr, steps, reg, _) in TRAINING_DEFAULTS.items())
-        + ". The search strategies run on the dev split, with --steps draws or tries.",
+        + ". The search strategies run on the dev split, with --steps draws or tries. --model two-layer trains "
+        "s = W2 relu(W1 x + b1) + b2 by mini-batch descent; defaults "
+        + "; ".join(f"{name}: learning rate {lr:g}, {steps} steps, reg {reg:g}, batch {batch}"
+                    for name, (lr, steps, reg, batch) in TWO_LAYER_DEFAULTS.items()) + ".",
     )
     add_dataset_arguments(train)
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default="minibatch", help="default minibatch")
+    train.add_argument("--model", choices=MODELS, default="linear",
+                       help="linear (scores W x) or two-layer (W2 relu(W1 x + b1) + b2); default linear")
+    train.add_argument("--hidden", type=integer_option(1),
+                       help=f"hidden width H >= 1, for --model two-layer (default {DEFAULT_HIDDEN})")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                       help="default minibatch (the only one for --model two-layer)")
     train.add_argument(
         "--learning-rate", type=positive_number, help="alpha > 0, for gd, minibatch, sgd (default per dataset)"
     )

@@ -39,7 +39,8 @@ import numpy as np
 
 from symgrad import validation
 from symgrad.runtime.catalog import compiled_loss
-from symgrad.runtime.generated import LINEAR_LAYER, generated_path, linear_layer
+from symgrad.runtime.generated import LINEAR_LAYER, generated_path, linear_layer, two_layer
+from symgrad.runtime import two_layer as network_runtime
 from symgrad.runtime.losses import raise_for_non_finite_result, raise_for_non_finite_scores
 
 JAX_INSTALL_HINT = "pip install 'symgrad[jax]'"
@@ -179,3 +180,70 @@ def jax_loss_and_grad(loss_name: str, one_vs_rest: bool = False) -> Callable:
     jax_loss_function.__name__ = jax_loss_function.__qualname__ = f"jax_{loss_name}_loss_and_grad"
     jax_loss_function.__doc__ = f"JAX {loss.title}; see symgrad.backends.jax_backend.jax_loss_and_grad."
     return jax_loss_function
+
+
+@functools.lru_cache(maxsize=None)
+def _jitted_two_layer(loss_name: str, regularized: bool) -> Callable:
+    """``jax.jit`` of the two-layer network's generated passes under the loss's generated per-example code:
+    (W1, b1 (H, 1), W2, b2 (C, 1), X (N, D), labels (N,), lambda, relu'(0), *parameters)
+    -> (L, dW1, db1 (H, 1), dW2, db2 (C, 1), whether every score is finite)."""
+    jax = _import_jax()
+    jnp = jax.numpy
+    loss = compiled_loss(loss_name)
+    per_example, layer, network = loss.backend_module("jax"), linear_layer("jax"), two_layer("jax")
+
+    def loss_and_grad(W1, b1, W2, b2, X, labels, reg, relu_kink_value, *parameters):
+        X = X.astype(W1.dtype)
+        Z = network.hidden_layer(W1, b1, X)[0]
+        A = network.relu(Z)[0]
+        S = network.output_layer(W2, b2, A)[0]
+        T = (jnp.arange(W2.shape[0])[:, jnp.newaxis] == labels[jnp.newaxis, :]).astype(W1.dtype)
+        losses, G = per_example.loss_and_score_gradient(S, T, *parameters)
+        value = jnp.sum(losses) / X.shape[0]
+        G_mean = network.mean_score_gradients(G, X.shape[0])[0]
+        dW2, db2, dA = network.output_layer_gradients(G_mean, A, W2)
+        dZ = network.relu_gradient(dA, Z, relu_kink_value)[0]
+        dW1, db1 = network.hidden_layer_gradients(dZ, X)
+        if regularized:
+            penalty1, penalty_gradient1 = layer.l2_penalty_and_gradient(W1, reg)
+            penalty2, penalty_gradient2 = layer.l2_penalty_and_gradient(W2, reg)
+            value, dW1, dW2 = value + penalty1 + penalty2, dW1 + penalty_gradient1, dW2 + penalty_gradient2
+        return value, dW1, db1, dW2, db2, jnp.all(jnp.isfinite(S))
+
+    return jax.jit(loss_and_grad, compiler_options=_compiler_options())
+
+
+def jax_two_layer_loss_and_grad(params, X, y, loss="softmax", reg: float = 0.0, relu_kink_value: float = 0.0,
+                                **loss_parameters):
+    """:func:`symgrad.two_layer_loss_and_grad` on JAX: the same arguments, checks and results (loss, gradients in
+    the structure and dtypes of ``params``), the generated ``jax.numpy`` passes jitted once per loss, shape and
+    dtype; float64 runs inside ``jax.enable_x64(True)`` (see the module docstring). X is a NumPy array.
+
+    Raises:
+        ImportError: JAX is not installed (``pip install 'symgrad[jax]'``).
+    """
+    compiled = network_runtime.classifier_loss(loss)
+    values = compiled.parameter_values(loss_parameters)
+    reg = validation.nonnegative_number(reg, "reg")
+    kink = validation.real_number(relu_kink_value, "relu_kink_value", low=0.0, high=1.0)
+    checked = network_runtime.checked_parameters(params)
+    X = validation.input_matrix(X, checked["W1"].shape[1], "W1 (H, D)")
+    labels = validation.class_labels(y, X.shape[0], checked["W2"].shape[0])
+    dtype = np.result_type(*checked.values(), X.dtype if np.issubdtype(X.dtype, np.floating) else checked["W1"].dtype)
+    computing = {name: array.astype(dtype, copy=False) for name, array in checked.items()}
+    with precision(dtype):
+        *results, scores_are_finite = _jitted_two_layer(compiled.name, reg > 0)(
+            computing["W1"], computing["b1"][:, np.newaxis], computing["W2"], computing["b2"][:, np.newaxis], X,
+            labels, dtype.type(reg), dtype.type(kink), *map(dtype.type, values))
+        value, *gradients = float(results[0]), *(np.asarray(result) for result in results[1:])
+    if not bool(scores_are_finite):
+        network_runtime.raise_for_non_finite_scores(computing, X)
+    names = network_runtime.PARAMETER_NAMES
+    gradients = dict(zip(names, (gradients[0], gradients[1][:, 0], gradients[2], gradients[3][:, 0]), strict=True))
+    if not (math.isfinite(value) and all(np.all(np.isfinite(g)) for g in gradients.values())):
+        with np.errstate(all="ignore"):
+            hidden = np.maximum(X @ computing["W1"].T + computing["b1"], 0)
+            scores = hidden @ computing["W2"].T + computing["b2"]
+        network_runtime.raise_for_non_finite_result(compiled, value, scores, computing, reg)
+    return value, network_runtime.same_structure(params, {name: gradients[name].astype(checked[name].dtype)
+                                                          for name in names})

@@ -28,7 +28,12 @@ LOSS_DECLARATIONS = PACKAGE_DIRECTORY / "symbolic" / "losses"
 """One file per compiled loss, named after it."""
 
 LINEAR_LAYER = "linear_layer"
-LINEAR_LAYER_DECLARATION = PACKAGE_DIRECTORY / "symbolic" / "objectives" / "linear_layer.py"
+TWO_LAYER = "two_layer"
+LAYER_DECLARATIONS = {
+    LINEAR_LAYER: PACKAGE_DIRECTORY / "symbolic" / "objectives" / "linear_layer.py",
+    TWO_LAYER: PACKAGE_DIRECTORY / "symbolic" / "objectives" / "two_layer.py",
+}
+"""The batch levels that are generated besides the losses, by name: where each is derived."""
 
 CODE_GENERATOR_SOURCES = (
     "symbolic/derivation.py",
@@ -48,8 +53,8 @@ class GeneratedModuleError(RuntimeError):
 
 
 def declaration_path(name: str) -> Path:
-    """The source a generated module is generated from: ``symbolic/losses/<name>.py`` or the linear layer's."""
-    return LINEAR_LAYER_DECLARATION if name == LINEAR_LAYER else LOSS_DECLARATIONS / f"{name}.py"
+    """The source a generated module is generated from: ``symbolic/losses/<name>.py`` or a layer's."""
+    return LAYER_DECLARATIONS.get(name, LOSS_DECLARATIONS / f"{name}.py")
 
 
 def declared_loss_names() -> tuple[str, ...]:
@@ -97,6 +102,15 @@ def linear_layer(backend: str = "numpy") -> types.ModuleType:
     """The generated batch level for ``backend``: ``scores``, ``data_objective_and_gradient``,
     ``l2_penalty_and_gradient``."""
     return shipped_module(LINEAR_LAYER, backend)
+
+
+@functools.lru_cache(maxsize=None)
+def two_layer(backend: str = "numpy") -> types.ModuleType:
+    """The generated forward and backward passes of the two-layer ReLU network for ``backend``: ``hidden_layer``,
+    ``relu``, ``output_layer``, ``mean_score_gradients``, ``output_layer_gradients``, ``relu_gradient``,
+    ``hidden_layer_gradients``
+    (see :mod:`symgrad.symbolic.objectives.two_layer`)."""
+    return shipped_module(TWO_LAYER, backend)
 
 
 def module_from_text(text: str, name: str) -> types.ModuleType:

@@ -138,6 +138,35 @@ def plot_loss_curves(path: str | Path, histories: Sequence[TrainingHistory], *, 
     return _save(figure, path)
 
 
+def plot_two_layer_training(path: str | Path, histories: Mapping[str, TrainingHistory], *, data: str, hidden: int,
+                            reg: float = 0.0) -> Path:
+    """The two-layer network's training: the loss of each step's batch (left, running mean over 1% of the run)
+    and the training accuracy (right), one curve per classifier loss on top (``histories``: loss name -> the
+    :class:`TrainingHistory` of :func:`symgrad.training.two_layer.train_two_layer`), one style per loss in both
+    panels. ``hidden``: the width H, for the title; ``reg``: the L2 strength minimized, for the y-axis label."""
+    path = _output_path(path)
+    if not isinstance(histories, Mapping) or not histories:
+        raise TypeError(f"histories: expected a non-empty mapping of loss name -> TrainingHistory, "
+                        f"got {type(histories).__name__}")
+    if not all(isinstance(history, TrainingHistory) for history in histories.values()):
+        raise TypeError("histories: every value must be a TrainingHistory (from train_two_layer)")
+    hidden = validation.count(hidden, "hidden")
+    figure = _new_figure(figsize=(12, 4.6))
+    figure.suptitle(f"two-layer ReLU network s = W2 relu(W1 x + b1) + b2, H = {hidden}: mini-batch descent\n{data}")
+    loss_axes, accuracy_axes = figure.add_subplot(1, 2, 1), figure.add_subplot(1, 2, 2)
+    for style, (loss, history) in zip(_styles(len(histories)), histories.items(), strict=True):
+        steps = np.arange(1, len(history.losses) + 1)
+        loss_axes.plot(steps, _running_mean(history.losses), label=f"{loss} loss", markevery=_every(steps),
+                       markersize=4, **style)
+        accuracy_axes.plot(history.accuracy_steps, history.accuracies, markersize=4, label=f"{loss} loss", **style)
+    loss_axes.set(xscale="log", yscale="log", xlabel="step", title="Loss of each step's batch",
+                  ylabel=f"{objective_label(reg)}\n(running mean over 1% of the run)")
+    accuracy_axes.set(xlabel="step", ylabel="training accuracy", ylim=(0, 1),
+                      title="Training accuracy (fixed sample of the training split)")
+    _legend_outside(accuracy_axes)
+    return _save(figure, path)
+
+
 def _styles(count: int) -> list[dict[str, Any]]:
     return [LINE_STYLES[k % len(LINE_STYLES)] for k in range(count)]
 

@@ -26,8 +26,7 @@ first evaluation on finite examples (so the weights the run produced are the cau
 
 Training accuracy is recorded :data:`ACCURACY_POINTS` times per run, on a fixed sample of at most
 :data:`ACCURACY_SAMPLE` training examples (evenly spaced over X, the same at every point), so that it costs a
-fixed, small amount whatever N is: copies of W are kept at those steps and their accuracies computed when the run
-ends, in one matrix product. ``accuracy(history.W, X, y)`` gives it on all of X.
+fixed, small amount whatever N is. ``accuracy(history.W, X, y)`` gives it on all of X.
 
 X may also be a Dask array chunked over rows (for instance :func:`symgrad.read_npy_in_chunks` of a file larger
 than memory, or an array persisted on a ``dask.distributed`` cluster): the compiled losses then evaluate chunk by
@@ -60,8 +59,7 @@ ACCURACY_POINTS = 5
 
 ACCURACY_SAMPLE = 500
 """...on at most this many training examples, evenly spaced over X (all of them when N is smaller): at CIFAR size
-(D = 3073) the five measurements, one matrix product when the run ends, cost about 0.5% of 300 mini-batch steps
-of 256, whatever N is."""
+(D = 3073) the five measurements cost about 1% of 300 mini-batch steps of 256, whatever N is."""
 
 SMALLER_LEARNING_RATE = "try a smaller learning rate"
 
@@ -72,7 +70,8 @@ class TrainingHistory:
 
     Attributes:
         strategy: its name ("random search", "random local search", "gradient descent", ...).
-        W: (C, D) the trained weights (for random search: the best draw).
+        W: (C, D) the trained weights (for random search: the best draw); for the two-layer network
+            (:func:`symgrad.training.two_layer.train_two_layer`) its TwoLayerParameters W1, b1, W2, b2.
         losses: (K,) the loss at step k: of the best W after k + 1 draws (random search), of the current W
             after step k (local search), or before update k on that step's batch (descent: all N examples,
             a mini-batch, one example). Always finite.
@@ -492,9 +491,9 @@ def _run(strategy: str, X, y, steps: int, progress: bool, step: Callable, rates=
     """The loop every strategy shares: ``steps`` calls of ``step(k) -> (loss, W)``, recording every loss and the
     training accuracy :data:`ACCURACY_POINTS` times, with a progress bar showing the loss; ``rates`` is the
     list the step appends its learning rates to (descent only)."""
-    recorder = _Recorder(X, y, steps)
+    recorder = AccuracyRecorder(X, y, steps)
     W = None
-    with _Progress(steps, strategy, progress) as bar:
+    with Progress(steps, strategy, progress) as bar:
         for k in range(steps):
             loss, W = step(k)
             recorder.record(k, loss, W)
@@ -505,52 +504,45 @@ def _run(strategy: str, X, y, steps: int, progress: bool, step: Callable, rates=
     return recorder.history(strategy, W, rates)
 
 
-class _Recorder:
+def linear_scores(X, W):
+    """The linear classifier's scores X W^T (N, C) for X (N, D) and W (C, D)."""
+    return X @ W.T
+
+
+class AccuracyRecorder:
     """Collects the loss of every step and, ACCURACY_POINTS times per run, the training accuracy on a fixed sample
     of at most ACCURACY_SAMPLE examples, evenly spaced over X (a Dask X's sample is held where X is: in this
-    process, or persisted on the cluster).
+    process, or persisted on the cluster). ``scores(X_sample, model) -> (n, C)`` gives the model's scores (default
+    the linear classifier's, model W (C, D)); the predicted class is their argmax."""
 
-    The accuracies are computed when the run ends, from copies of W taken at those steps, in one product
-    X_s [W_1; ...; W_M]^T: the sample is read once instead of M times (at CIFAR size, 300 mini-batch steps of 256
-    save about half a percent of their time)."""
-
-    def __init__(self, X, y: np.ndarray, steps: int):
+    def __init__(self, X, y: np.ndarray, steps: int, scores: Callable = linear_scores):
         rows = np.linspace(0, len(y) - 1, min(len(y), ACCURACY_SAMPLE)).round().astype(np.int64)
         sample = X if len(rows) == len(y) else X[rows]
         if is_dask_array(sample):
             sample = sample.persist() if on_a_cluster(sample) else sample.compute()
-        self._X, self._y, self._steps = sample, y[rows], steps
+        self._X, self._y, self._steps, self._scores = sample, y[rows], steps, scores
         self._every = max(1, steps // ACCURACY_POINTS)
-        self._losses, self._accuracy_steps, self._weights = [], [], []
+        self._losses, self._accuracy_steps, self._accuracies = [], [], []
 
-    def record(self, k: int, loss: float, W: np.ndarray) -> None:
+    def record(self, k: int, loss: float, model) -> None:
+        """Step k's loss; the accuracy of ``model`` too when k + 1 is one of the run's accuracy points."""
         self._losses.append(loss)
         if (k + 1) % self._every == 0 or k + 1 == self._steps:
             self._accuracy_steps.append(k + 1)
-            self._weights.append(W.copy())  # the next step may update W in place
+            correct = np.mean(np.argmax(self._scores(self._X, model), axis=1) == self._y)
+            self._accuracies.append(float(correct.compute() if is_dask_array(correct) else correct))
 
-    def accuracies(self) -> np.ndarray:
-        """(M,) the accuracy on the sample of each W recorded, from one matrix product."""
-        if not self._weights:
-            return np.array([])
-        points, classes = len(self._weights), self._weights[0].shape[0]
-        scores = self._X @ np.concatenate(self._weights).T  # (n, M C): M blocks of C scores
-        predictions = np.argmax(scores.reshape(len(self._y), points, classes), axis=2)
-        correct = np.mean(predictions == self._y[:, np.newaxis], axis=0)
-        return np.asarray(correct.compute() if is_dask_array(correct) else correct, dtype=np.float64)
+    def recorded(self) -> dict[str, np.ndarray]:
+        """{"losses": (K,), "accuracy_steps": (M,), "accuracies": (M,)} so far."""
+        return {"losses": np.array(self._losses), "accuracy_steps": np.array(self._accuracy_steps, dtype=np.int64),
+                "accuracies": np.array(self._accuracies)}
 
     def history(self, strategy: str, W: np.ndarray, learning_rates) -> TrainingHistory:
-        return TrainingHistory(
-            strategy=strategy,
-            W=W,
-            losses=np.array(self._losses),
-            accuracy_steps=np.array(self._accuracy_steps, dtype=np.int64),
-            accuracies=self.accuracies(),
-            learning_rates=np.array(learning_rates, dtype=np.float64),
-        )
+        return TrainingHistory(strategy=strategy, W=W, learning_rates=np.array(learning_rates, dtype=np.float64),
+                               **self.recorded())
 
 
-class _Progress:
+class Progress:
     """A tqdm bar showing the loss when tqdm is installed and stderr is a terminal (``disable=None``)."""
 
     def __init__(self, steps: int, description: str, enabled: bool):
@@ -564,7 +556,7 @@ class _Progress:
         bar = tqdm(total=steps, desc=description, disable=None, leave=False)
         self._bar = None if bar.disable else bar  # off a terminal: no bar, and no per-step formatting
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -349,3 +349,101 @@ def _place_on_kink(loss, W, X, targets, parameters, example, moved_class):
             if any(a[r, 0] == 0 and w[r, 0] != 0 for a, w in arguments(W_new, targets_new) for r in range(a.shape[0])):
                 return W_new, (targets_new if loss.kind == "regression" else targets)
     return None
+
+
+class TwoLayerProblem(NamedTuple):
+    """A two-layer ReLU network's data: s = W2 relu(W1 x + b1) + b2 under a classifier loss.
+
+    Attributes:
+        params: {"W1": (H, D), "b1": (H,), "W2": (C, H), "b2": (C,)}.
+        X: examples as rows (N, D).
+        y: labels (N,), integers in [0, C).
+        loss: the classifier loss's name.
+        parameters: the loss's keyword parameters.
+        relu_kink_value: relu'(0), drawn from {0, 1/2, 1}.
+    """
+
+    params: dict
+    X: np.ndarray
+    y: np.ndarray
+    loss: str
+    parameters: dict
+    relu_kink_value: float
+
+
+def two_layer_pre_activations(params: dict, X: np.ndarray) -> np.ndarray:
+    """Z = W1 X^T + b1, (H, N), in float64."""
+    return params["W1"].astype(np.float64) @ X.astype(np.float64).T + params["b1"].astype(np.float64)[:, None]
+
+
+def two_layer_scores(params: dict, X: np.ndarray) -> np.ndarray:
+    """S = W2 relu(Z) + b2, (C, N), in float64."""
+    hidden = np.maximum(two_layer_pre_activations(params, X), 0)
+    return params["W2"].astype(np.float64) @ hidden + params["b2"].astype(np.float64)[:, None]
+
+
+def _classifier_names() -> tuple[str, ...]:
+    from symgrad.runtime.catalog import loss_names
+
+    return loss_names("classifier")
+
+
+def two_layer_problems(loss=None, dtype=None, margin: float = 1e-3, max_examples: int = 5, max_features: int = 4,
+                       max_hidden: int = 4, max_classes: int = 4) -> st.SearchStrategy[TwoLayerProblem]:
+    """Small two-layer problems at smooth points: every hidden pre-activation and every kink argument of the loss
+    at least ``margin`` from 0 (in float64), N, D, H >= 1 and C >= 2 drawn.
+
+    Args:
+        loss: a classifier loss's name; default drawn from ``loss_names("classifier")``.
+        dtype: of the parameters and X; default drawn from float32 and float64.
+    """
+    return _two_layer_problems(loss, dtype, margin, max_examples, max_features, max_hidden, max_classes)
+
+
+@st.composite
+def _two_layer_problems(draw, loss, dtype, margin, max_examples, max_features, max_hidden, max_classes):
+    name = draw(st.sampled_from(_classifier_names())) if loss is None else loss
+    compiled = _compiled(name)
+    dtype = np.dtype(draw(floating_dtypes()) if dtype is None else dtype)
+    examples, features = draw(st.integers(1, max_examples)), draw(st.integers(1, max_features))
+    hidden, classes = draw(st.integers(1, max_hidden)), draw(st.integers(2, max_classes))
+    params = {"W1": draw(finite_arrays((hidden, features), dtype, bound=2.0)),
+              "b1": draw(finite_arrays((hidden,), dtype, bound=1.0)),
+              "W2": draw(finite_arrays((classes, hidden), dtype, bound=2.0)),
+              "b2": draw(finite_arrays((classes,), dtype, bound=1.0))}
+    X = draw(finite_arrays((examples, features), dtype, bound=2.0))
+    y = draw(hnp.arrays(np.int64, examples, elements=st.integers(0, classes - 1)))
+    parameters = draw(loss_parameters(compiled))
+    assume(np.all(np.abs(two_layer_pre_activations(params, X)) >= margin))
+    T = compiled.targets(y, classes, np.float64)
+    assume(np.all(compiled.kink_distance(two_layer_scores(params, X), T, compiled.parameter_values(parameters))
+                  >= margin))
+    return TwoLayerProblem(params, X, y, name, parameters, draw(st.sampled_from((0.0, 0.5, 1.0))))
+
+
+def two_layer_problems_at_kinks(loss=None, dtype=None, max_examples: int = 4, max_features: int = 3,
+                                max_hidden: int = 4, max_classes: int = 4) -> st.SearchStrategy[TwoLayerProblem]:
+    """Small-integer two-layer problems with at least one hidden pre-activation exactly 0 (exact in float32 too),
+    placed by solving for one bias b1[k]; the loss's own kinks are left where the integers put them.
+
+    Args as in :func:`two_layer_problems`.
+    """
+    return _two_layer_problems_at_kinks(loss, dtype, max_examples, max_features, max_hidden, max_classes)
+
+
+@st.composite
+def _two_layer_problems_at_kinks(draw, loss, dtype, max_examples, max_features, max_hidden, max_classes):
+    name = draw(st.sampled_from(_classifier_names())) if loss is None else loss
+    compiled = _compiled(name)
+    dtype = np.dtype(draw(floating_dtypes()) if dtype is None else dtype)
+    examples, features = draw(st.integers(1, max_examples)), draw(st.integers(1, max_features))
+    hidden, classes = draw(st.integers(1, max_hidden)), draw(st.integers(2, max_classes))
+    params = {"W1": draw(integer_arrays((hidden, features))), "b1": draw(integer_arrays((hidden,))),
+              "W2": draw(integer_arrays((classes, hidden))), "b2": draw(integer_arrays((classes,)))}
+    X = draw(integer_arrays((examples, features)))
+    unit, example = draw(st.integers(0, hidden - 1)), draw(st.integers(0, examples - 1))
+    params["b1"][unit] = -(params["W1"][unit] @ X[example])
+    y = draw(hnp.arrays(np.int64, examples, elements=st.integers(0, classes - 1)))
+    parameters = draw(loss_parameters(compiled, integers=True))
+    params = {key: value.astype(dtype) for key, value in params.items()}
+    return TwoLayerProblem(params, X.astype(dtype), y, name, parameters, draw(st.sampled_from((0.0, 0.5, 1.0))))

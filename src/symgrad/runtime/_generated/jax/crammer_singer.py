@@ -10,7 +10,7 @@ LOSS = {'name': 'crammer_singer',
  'convex': True,
  'source': 'Crammer and Singer (2001), the multiclass SVM with one margin per example',
  'target_range': None}
-SOURCE_DIGEST = '4e64b48ec4cf2670'
+SOURCE_DIGEST = '0f0a0c502639fe8f'
 
 
 def loss_and_score_gradient(S, T, delta):

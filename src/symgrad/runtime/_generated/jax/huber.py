@@ -10,7 +10,7 @@ LOSS = {'name': 'huber',
  'convex': True,
  'source': 'Huber (1964), robust regression',
  'target_range': None}
-SOURCE_DIGEST = '3a87c4ebc34b90dd'
+SOURCE_DIGEST = '2be359b9f7163b75'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -10,7 +10,7 @@ LOSS = {'name': 'smoothed_softmax',
  'convex': True,
  'source': "Szegedy et al. (2016), label smoothing; the lecture's softmax loss at eps = 0",
  'target_range': None}
-SOURCE_DIGEST = '61464428ea48682a'
+SOURCE_DIGEST = '0901ba5bb42bdbc4'
 
 
 def loss_and_score_gradient(S, T, smoothing):

@@ -10,7 +10,7 @@ LOSS = {'name': 'squared_hinge',
  'convex': True,
  'source': "Weston and Watkins (1999), the L2-SVM; the lecture's hinge squared",
  'target_range': None}
-SOURCE_DIGEST = 'cae1e59d3123b268'
+SOURCE_DIGEST = '1251297ca89c81c9'
 
 
 def loss_and_score_gradient(S, T, delta):

@@ -2,7 +2,7 @@
 # From symgrad/symbolic/objectives/linear_layer.py; regenerate with `python -m symgrad.codegen.regenerate`.
 import numpy
 
-SOURCE_DIGEST = '067dde0bf618e78c'
+SOURCE_DIGEST = '80d78f6c7d87d650'
 
 
 def scores(W, X):

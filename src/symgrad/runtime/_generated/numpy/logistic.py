@@ -10,7 +10,7 @@ LOSS = {'name': 'logistic',
  'convex': True,
  'source': 'Lecture 3, the logistic loss -log sigma(w^T x)',
  'target_range': (0.0, 1.0)}
-SOURCE_DIGEST = 'b2930cef978656e8'
+SOURCE_DIGEST = 'e6eb5e934a337bd6'
 
 
 def loss_and_score_gradient(S, T):

@@ -10,7 +10,7 @@ LOSS = {'name': 'softmax',
  'convex': True,
  'source': 'Lecture 3, softmax classifier',
  'target_range': None}
-SOURCE_DIGEST = '3047555b3c18f45a'
+SOURCE_DIGEST = 'd44379b13953d01c'
 
 
 def loss_and_score_gradient(S, T):

@@ -10,7 +10,7 @@ LOSS = {'name': 'squared',
  'convex': True,
  'source': 'Lecture 4, eq. 8-12',
  'target_range': None}
-SOURCE_DIGEST = '147f9565b4f63876'
+SOURCE_DIGEST = 'efe6659bf0aa28a6'
 
 
 def loss_and_score_gradient(S, T):

@@ -12,7 +12,7 @@ LOSS = {'name': 'svm',
  'convex': True,
  'source': 'Lecture 3, eq. 14-16',
  'target_range': None}
-SOURCE_DIGEST = '3c66fadcfc5b4e32'
+SOURCE_DIGEST = '506b7b9dcca83045'
 
 
 def loss_and_score_gradient(S, T, delta, kink_value):
