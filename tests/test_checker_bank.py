@@ -488,3 +488,23 @@ def test_max_pooling_with_every_entry_tied_passes_with_first_or_last_maximum_rou
         for mode in MODES:
             report = check_gradient(f, claim, x, mode, seed=seed)
             assert report.ok, f"false alarm, routed to entry {pick} of each window, mode {mode}\n{report}"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_mean_of_many_hinges_makes_the_checker_re_measure_below_the_step(seed):
+    """f(x) = 1/M sum_i max(0, a_i^T x + b_i), M = 200,000: kinks so dense along a line that the differences at the
+    step f's rounding allows average the slope over several of them, smooth to within f's noise. The re-measure at
+    a 16-fold smaller step sees the slope move and makes such probes inconclusive (the README's known limit: not
+    every probe of the exact gradient is rescued); a sign flip and a factor 2 still fail."""
+    rng = np.random.default_rng(seed)
+    A, b = rng.standard_normal((200_000, 6)), rng.uniform(-1, 1, 200_000)
+
+    def f(v):
+        return float(np.maximum(A @ v + b, 0).mean())
+
+    x = 0.1 * rng.standard_normal(6)
+    gradient = ((A @ x + b) > 0) @ A / len(b)
+    report = check_gradient(f, gradient, x, "directional", seed=seed, nearby_points=16)
+    assert report.counts.inconclusive > 0, report
+    for bug in (-gradient, 2 * gradient):
+        assert not check_gradient(f, bug, x, "directional", seed=seed, nearby_points=16).ok
