@@ -58,7 +58,7 @@ def write_npy(path: Path, n: int, d: int, seed: int = 0) -> Path:
 def local_cluster(workers: int = 2):
     from dask.distributed import LocalCluster
 
-    return LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+    return LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
                         processes=True)
 
 

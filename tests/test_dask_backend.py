@@ -138,7 +138,7 @@ def cluster():
     """A dask.distributed LocalCluster of two single-thread worker processes (a Client per test uses it)."""
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0", processes=True
     ) as local_cluster:
         yield local_cluster
 

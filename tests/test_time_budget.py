@@ -1,8 +1,10 @@
 """call_within: a result, or TimeBudgetExceeded once the budget is spent, in the main thread and in any other."""
 
 import signal
+import sys
 import threading
 import time
+import weakref
 
 import pytest
 
@@ -72,6 +74,42 @@ def test_an_interrupt_swallowed_by_a_bare_except_comes_again():
     with pytest.raises(TimeBudgetExceeded):
         call_within(0.2, swallow_once_then_spin)
     assert time.monotonic() - start < HANG_BOUND
+
+
+class Collected:
+    """An object whose weak reference runs ``spin_forever`` in a callback when it is collected."""
+
+
+def spin_inside_a_weakref_callback():
+    referent = Collected()
+    keep = weakref.ref(referent, lambda _: spin_forever())
+    del referent  # the callback spins; the alarm lands in it, where Python discards exceptions
+    spin_forever()
+    return keep
+
+
+def test_an_interrupt_discarded_by_a_weakref_callback_comes_again_and_is_not_reported(monkeypatch):
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    start = time.monotonic()
+    with pytest.raises(TimeBudgetExceeded):
+        call_within(0.2, spin_inside_a_weakref_callback)
+    assert time.monotonic() - start < HANG_BOUND
+    assert reported == [] and sys.unraisablehook == reported.append
+
+
+def test_other_unraisable_exceptions_still_reach_the_hook_during_a_budget(monkeypatch):
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+
+    def raise_in_a_weakref_callback():
+        referent = Collected()
+        keep = weakref.ref(referent, lambda _: 1 / 0)
+        del referent
+        return keep
+
+    call_within(1.0, raise_in_a_weakref_callback)
+    assert [type(report.exc_value) for report in reported] == [ZeroDivisionError]
 
 
 def test_the_exception_of_the_call_passes_through():

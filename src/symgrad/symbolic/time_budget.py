@@ -8,8 +8,10 @@ SymPy is pure Python, so its work can be stopped between two bytecodes. How, dep
 - **The main thread of a POSIX process** (the ``symgrad`` command, a script, a notebook, pytest), when no one else
   has armed ``ITIMER_REAL``: :func:`call_within` arms it. When it fires, the ``SIGALRM`` handler raises an exception
   derived from ``BaseException``, so that SymPy's ``except Exception`` clauses cannot swallow it, and the timer
-  fires again every :data:`REFIRE_INTERVAL` seconds until the call has unwound, in case a bare ``except:`` did.
-  The previous handler is restored afterwards. Budgets nest: an inner call gets what is left of the outer one
+  fires again every :data:`REFIRE_INTERVAL` seconds until the call has unwound, in case a bare ``except:`` did
+  or the alarm landed where Python discards exceptions (a garbage-collector callback; such a discarded interrupt is
+  kept off ``sys.unraisablehook`` while the budget runs, since the next alarm does its work).
+  The previous handler and hook are restored afterwards. Budgets nest: an inner call gets what is left of the outer one
   when that is less, and a call that outlives an outer budget ends with the outer call's TimeBudgetExceeded.
 - **Any other thread**, or a timer armed by someone else: the call is first tried in a forked child process,
   killed when the budget runs out; if the child finished in time, the call then runs in the caller's process,
@@ -29,6 +31,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -97,6 +100,16 @@ def _raise_interrupt(signal_number, frame):
         raise _BudgetInterrupt
 
 
+def _unless_interrupt(hook):
+    """``hook`` for every unraisable exception but an interrupt of ours, which the next alarm repeats."""
+
+    def report(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, _BudgetInterrupt):
+            hook(unraisable)
+
+    return report
+
+
 def _arm(deadline: float) -> None:
     signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-6), REFIRE_INTERVAL)
 
@@ -110,6 +123,8 @@ def _call_with_alarm(seconds: float, function, arguments):
     outermost = not _deadlines
     if outermost:
         previous_handler = signal.signal(signal.SIGALRM, _raise_interrupt)
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = _unless_interrupt(previous_hook)
     _deadlines.append(min(deadline, outer))
     _alarm_is_ours = True
     _arm(_deadlines[-1])
@@ -126,6 +141,7 @@ def _call_with_alarm(seconds: float, function, arguments):
             _alarm_is_ours = False
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous_handler)
+            sys.unraisablehook = previous_hook
         _deadlines.pop()
         if not outermost:
             _arm(outer)
