@@ -117,7 +117,7 @@ def svm_loss_and_gradient(W, X, y):
 def cifar_table(examples: int, features: int, classes: int) -> list[str]:
     X, y, W = cifar_like_problem(examples, features, classes, np.random.default_rng(0))
     rows = [f"N = {examples:,}, D = {features:,}, C = {classes}: {W.size:,} parameters", "",
-            "| loss | mode | evaluations | seconds | ok | resolution | why this mode |",
+            "| loss | mode | evaluations | seconds | verdict | resolution | why this mode |",
             "|---|---|---:|---:|---|---:|---|"]
     for name, loss_and_gradient in (("softmax", softmax_loss_and_gradient), ("svm", svm_loss_and_gradient)):
         loss = lambda V, loss_and_gradient=loss_and_gradient: loss_and_gradient(V, X, y)[0]  # noqa: E731
@@ -137,7 +137,8 @@ def cifar_table(examples: int, features: int, classes: int) -> list[str]:
             start = time.perf_counter()
             report = check_gradient(loss, gradient, W, mode, seed=0, progress=False)
             seconds = time.perf_counter() - start
-            rows.append(f"| {name} | {report.mode} | {report.evaluations} | {seconds:.1f} | {report.ok} | "
+            verdict = "passed" if report.ok else "inconclusive" if report.inconclusive else "FAILED"
+            rows.append(f"| {name} | {report.mode} | {report.evaluations} | {seconds:.1f} | {verdict} | "
                         f"{report.resolution:.1e} | {'default: ' + report.mode_reason if mode is None else 'asked'} |")
             print(rows[-1], flush=True)
     return rows

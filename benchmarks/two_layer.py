@@ -5,7 +5,8 @@ round-robin and medians over repeats:
   - the floor: the four matrix products one forward and one backward pass cannot avoid, Z = W1 X^T, S = W2 A,
     dW2 = G A^T and dW1 = dZ X (A = relu(Z), G = dl/ds, dZ = dL/dz; with rows as examples these are X W1^T,
     h W2^T, G^T h and dZ^T X), computed in the operand order symgrad's code uses, (A G^T)^T and (X^T dZ^T)^T:
-    with OpenBLAS, G @ A.T took ~100x and dZ @ X ~3x (float32) longer at these sizes;
+    with OpenBLAS, G @ A.T took ~100x and dZ @ X ~3x (float32) longer at these sizes. They are the same for every
+    loss, so they are timed once per dtype, in the same rounds as every loss's cases: each ratio divides by one floor;
   - ``symgrad.two_layer_loss_and_grad`` for the SVM and softmax;
   - peers written here independently of symgrad: hand-vectorized NumPy backprop (CS231n's two_layer_net style)
     and PyTorch CPU autograd (when torch is installed; otherwise the column is left out with a note).
@@ -35,6 +36,7 @@ FLOOR = "floor (W1 X^T, W2 A, G A^T, dZ X)"
 HAND = "NumPy hand-vectorized backprop"
 TORCH = "PyTorch autograd"
 SYMGRAD = "symgrad two_layer_loss_and_grad"
+LOSSES = ("svm", "softmax")
 
 
 def hand_backprop(params, X, y, loss):
@@ -134,29 +136,32 @@ def table_rows(n: int, d: int, hidden: int, c: int, repeats: int) -> list[tuple]
         params, X, y = problem(n, d, hidden, c, dtype, rng)
         G = rng.standard_normal((c, n)).astype(dtype)
         dZ = rng.standard_normal((hidden, n)).astype(dtype)
-        for loss in ("svm", "softmax"):
-            cases = {
-                FLOOR: lambda: floor(params, X, G, dZ),
-                SYMGRAD: lambda loss=loss: symgrad.two_layer_loss_and_grad(params, X, y, loss, reg=REG),
-                HAND: lambda loss=loss: hand_backprop(params, X, y, loss),
-            }
+        cases = {FLOOR: lambda: floor(params, X, G, dZ)}
+        if peer is not None:
+            run, prepare = peer
+            arguments = prepare(params, X, y)
+        for loss in LOSSES:
+            cases[loss, SYMGRAD] = lambda loss=loss: symgrad.two_layer_loss_and_grad(params, X, y, loss, reg=REG)
+            cases[loss, HAND] = lambda loss=loss: hand_backprop(params, X, y, loss)
             if peer is not None:
-                run, prepare = peer
-                arguments = prepare(params, X, y)
-                cases[TORCH] = lambda run=run, arguments=arguments, loss=loss: run(*arguments, loss)
+                cases[loss, TORCH] = lambda run=run, arguments=arguments, loss=loss: run(*arguments, loss)
             expected_value, expected = hand_backprop(params, X, y, loss)
             tolerance = 1e-3 if dtype == np.float32 else 1e-9
-            for name, call in cases.items():
-                if name in (FLOOR, HAND):
+            for name in (SYMGRAD, TORCH):
+                if (loss, name) not in cases:
                     continue
-                value, gradients = call()
+                value, gradients = cases[loss, name]()
                 assert abs(value - expected_value) <= tolerance * max(1, abs(expected_value)), (name, value)
                 for key, gradient in expected.items():
                     scale = np.abs(gradient).max()
                     assert np.abs(gradients[key] - gradient).max() <= tolerance * 10 * max(scale, 1e-12), (name, key)
-            times = median_times(cases, repeats)
-            for name, seconds in times.items():
-                rows.append((np.dtype(dtype).name, n, loss, name, seconds * 1e3, seconds / times[FLOOR]))
+        times = median_times(cases, repeats)
+        for loss in LOSSES:
+            rows.append((np.dtype(dtype).name, n, loss, FLOOR, times[FLOOR] * 1e3, 1.0))
+            for name in (SYMGRAD, HAND, TORCH):
+                if (loss, name) in times:
+                    seconds = times[loss, name]
+                    rows.append((np.dtype(dtype).name, n, loss, name, seconds * 1e3, seconds / times[FLOOR]))
     return rows
 
 

@@ -490,21 +490,25 @@ def test_max_pooling_with_every_entry_tied_passes_with_first_or_last_maximum_rou
             assert report.ok, f"false alarm, routed to entry {pick} of each window, mode {mode}\n{report}"
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_a_mean_of_many_hinges_makes_the_checker_re_measure_below_the_step(seed):
-    """f(x) = 1/M sum_i max(0, a_i^T x + b_i), M = 200,000: kinks so dense along a line that the differences at the
-    step f's rounding allows average the slope over several of them, smooth to within f's noise. The re-measure at
-    a 16-fold smaller step sees the slope move and makes such probes inconclusive (the README's known limit: not
-    every probe of the exact gradient is rescued); a sign flip and a factor 2 still fail."""
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("family", ["convex", "concave", "mixed signs"])
+def test_a_mean_of_many_hinges_never_fails_its_exact_gradient(family, seed):
+    """f(x) = 1/M sum_i w_i max(0, a_i^T x + b_i), M = 200,000, w_i = 1, -1 or random signs: kinks so dense along a
+    line that a difference at the step f's rounding allows averages the slope over several of them -- smooth
+    to within f's noise, or bent like a kink at x. The checker re-measures such a failure down to 256-fold smaller
+    steps, where the secants on the side(s) free of kinks settle on the slope at x, or, where none does, holds the
+    claim to the hull of all secants: the exact gradient passes or is inconclusive, never fails; a sign flip and a
+    factor 2 fail. (Before it, the exact gradient failed for 4, 4 and 3 of these 8 seeds of each family.)"""
     rng = np.random.default_rng(seed)
     A, b = rng.standard_normal((200_000, 6)), rng.uniform(-1, 1, 200_000)
+    w = {"convex": np.ones(len(b)), "concave": -np.ones(len(b)), "mixed signs": rng.choice([-1.0, 1.0], len(b))}[family]
 
     def f(v):
-        return float(np.maximum(A @ v + b, 0).mean())
+        return float((w * np.maximum(A @ v + b, 0)).mean())
 
     x = 0.1 * rng.standard_normal(6)
-    gradient = ((A @ x + b) > 0) @ A / len(b)
+    gradient = (w * ((A @ x + b) > 0)) @ A / len(b)
     report = check_gradient(f, gradient, x, "directional", seed=seed, nearby_points=16)
-    assert report.counts.inconclusive > 0, report
+    assert report.counts.failed == 0, report
     for bug in (-gradient, 2 * gradient):
-        assert not check_gradient(f, bug, x, "directional", seed=seed, nearby_points=16).ok
+        assert check_gradient(f, bug, x, "directional", seed=seed, nearby_points=16).counts.failed > 0

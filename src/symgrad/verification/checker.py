@@ -80,8 +80,11 @@ SECANT_POINTS = 48
 HULL_POINTS, HULL_ROUNDS = 32, 3
 #: Step ladder: levels j of s_j = h 2^j that may be evaluated.
 LOWEST_LEVEL, HIGHEST_LEVEL = -8, 6
-#: A smooth-looking failure is re-measured at its step times 2^DRIFT_LEVELS before it stands (_Line.unless_drifting).
-DRIFT_LEVELS = -4
+#: A failure is re-measured down to its step times 2^ROUGH_LEVELS, and the secants fitted by a smooth model on all
+#: levels or on the finest ROUGH_MIN_LEVELS at least, before it stands (see _Line.unless_rough).
+ROUGH_LEVELS, ROUGH_MIN_LEVELS = -8, 5
+#: A relative noise this many times smaller at a 256-fold smaller spacing is kinks read as noise (see rounding_at).
+ROUGH_NOISE_DROP = 16
 #: Probes the report keeps (the worst ones).
 KEPT_PROBES = 5
 #: Checks expected to take longer than this show a progress bar (when tqdm is installed and stderr is a terminal).
@@ -686,6 +689,7 @@ class _Check:
         self.seconds_per_evaluation = 0.0
         self.precision = np.dtype(np.float64)
         self._noise_magnitude = self._noise_secant = 0.0
+        self._fine_noise_ratio: float | None = None
         self.mode = self.mode_reason = ""
         self.certified = ""  # where the claim was measured to be f's gradient next to x, if it was
         self.failure: GradientReport | None = None
@@ -785,16 +789,37 @@ class _Check:
         """f's noise on a line through x at a step that suits float64; where f's values turn out to come in a
         coarser precision, measured again at a step that suits it (at float64's, inputs rounded to float32 barely
         move and successive values are too alike to show their noise), keeping the larger."""
-        direction = np.random.default_rng([self.seed, 1]).standard_normal(self.size)
-        direction *= OFF_GRID / np.linalg.norm(direction)  # off every binary grid, even in one dimension
+        direction = self._noise_direction()
         noise = self._noise_on_line(direction, np.float64, output_dtype)
         if noise.precision != np.float64:
             coarse = self._noise_on_line(direction, noise.precision, output_dtype)
             noise = max(noise, coarse._replace(precision=noise.precision), key=lambda n: n.absolute)
         return noise
 
-    def _noise_on_line(self, direction, precision, output_dtype) -> Noise:
-        spacing = default_step(float(np.max(np.abs(self.flat))), precision)
+    def _noise_direction(self) -> np.ndarray:
+        direction = np.random.default_rng([self.seed, 1]).standard_normal(self.size)
+        return direction * (OFF_GRID / np.linalg.norm(direction))  # off every binary grid, even in one dimension
+
+    def rounding_at(self, magnitude) -> float:
+        """:meth:`noise_at`, or less where f's relative noise, measured again at a 256-fold smaller spacing, is less.
+
+        Kinks denser than the measuring spacing (a mean of 10^5 hinges) read as noise there; below them only
+        rounding remains. Rounding measured twice agrees to within a small factor (the estimate from 14 third
+        differences scatters by about a third), so only a drop beyond :data:`ROUGH_NOISE_DROP` counts. Used where a
+        smaller bound can only make a check more cautious (see _Line.unless_rough). Measured once, on the first
+        call (17 evaluations of f)."""
+        if self._fine_noise_ratio is None:
+            try:
+                fine = self._noise_on_line(self._noise_direction(), self.precision, np.dtype(self.precision),
+                                           shrink=1 / 256)
+                ratio = fine.relative / self.noise.relative if self.noise.relative > 0 else 1.0
+            except _NotFinite:
+                ratio = 1.0
+            self._fine_noise_ratio = ratio if ratio < 1 / ROUGH_NOISE_DROP else 1.0
+        return float(self.noise_at(magnitude)) * self._fine_noise_ratio
+
+    def _noise_on_line(self, direction, precision, output_dtype, shrink: float = 1.0) -> Noise:
+        spacing = default_step(float(np.max(np.abs(self.flat))), precision) * shrink
         values = []
         for k in range(-(NOISE_POINTS // 2), NOISE_POINTS // 2 + 1):
             if k == 0:
@@ -993,9 +1018,9 @@ class _Check:
             estimate = line.settle(claim)
             distance = max(estimate.lower - claim, claim - estimate.upper, 0.0)
             magnitude = max(abs(claim), abs(estimate.lower), abs(estimate.upper))
-            if estimate.behaviour == SMOOTH and _decide(distance, magnitude, estimate.uncertainty, self.tolerance,
-                                                        self.scale) == FAILED:
-                estimate = line.unless_drifting(estimate)
+            verdict = _decide(distance, magnitude, estimate.uncertainty, self.tolerance, self.scale)
+            if estimate.behaviour in (SMOOTH, KINK) and verdict == FAILED:
+                estimate = line.unless_rough(estimate)
         except _NotFinite as error:
             return self._not_finite(label, index, line, error)
         outcome = _Outcome(label, index, claim, estimate.numerical, estimate.lower, estimate.upper,
@@ -1271,6 +1296,20 @@ def _first_estimate(f0, offsets, values, noise):
     return estimate, uncertainty, secant
 
 
+def _smooth_fit(half_widths, centered, sigmas):
+    """(c, standard error of c) of secants D(s) = c + b s + a s^2 (at half-widths or steps s) fitted with weights
+    1 / sigma, or None when the fit's chi-square exceeds its 99.9% quantile (Wilson-Hilferty) for its degrees of freedom."""
+    design = np.stack([np.ones_like(half_widths), half_widths, half_widths**2], axis=1) / sigmas[:, None]
+    coefficients, *_ = np.linalg.lstsq(design, centered / sigmas, rcond=None)
+    chi_square = float(np.sum((design @ coefficients - centered / sigmas) ** 2))
+    freedom = len(centered) - 3
+    quantile = freedom * (1 - 2 / (9 * freedom) + 3.09 * math.sqrt(2 / (9 * freedom))) ** 3
+    if chi_square > quantile:
+        return None
+    covariance = np.linalg.pinv(design.T @ design)
+    return float(coefficients[0]), math.sqrt(max(float(covariance[0, 0]), 0.0))
+
+
 def _one_sided(f0, ta, fa, tb, fb, noise):
     """Derivative at 0 from f at 0, ta, tb (same sign): exact for quadratics; and its rounding, E |w|."""
     w0, wa, wb = _one_sided_weights(ta, tb)
@@ -1428,22 +1467,73 @@ class _Line:
                 return result._replace(behaviour=UNRESOLVED) if unresolved else result
             self.point(1, level), self.point(-1, level)
 
-    def unless_drifting(self, settled: _Estimate) -> _Estimate:
-        """``settled`` (a smooth-looking estimate that fails the claim), unless the slope along d moves when the
-        step shrinks 16-fold, beyond both estimates' uncertainties: f then changes piece below the step -- kinks
-        denser than any step its precision allows, as in a mean of 10^5 hinges on one line -- and its differences
-        measure slopes averaged over many pieces, not the slope at x. The claim is then held to the two estimates,
-        widened by twice the drift between them: inconclusive inside, failed outside."""
-        level = max(LOWEST_LEVEL, round(math.log2(settled.step / self.step)) + DRIFT_LEVELS)
-        (tp, fp), (tm, fm) = self.point(1, level), self.point(-1, level)
-        fine = (fp - fm) / (tp - tm)
-        fine_uncertainty = (math.sqrt(2) * float(self.check.noise_at(max(abs(fp), abs(fm)))) / (tp - tm)
-                            + self.claim_rounding)
-        drift = abs(fine - settled.numerical)
-        if drift <= 3 * (fine_uncertainty + settled.uncertainty):
+    def unless_rough(self, settled: _Estimate) -> _Estimate:
+        """``settled`` (an estimate, smooth or at a kink, that fails the claim), unless f is not smooth on its levels.
+
+        On a smooth piece, the forward, backward and centered secants F(s), B(s), D(s) each follow c + b s + a s^2
+        to within f's rounding as s shrinks (D's b is 0 but at a curvature jump). They are taken at every level from
+        the coarsest evaluated down to 2^ROUGH_LEVELS times the settled step and fitted by weighted least squares
+        (sigma = E / 4, E the rounding below any kinks, :meth:`_Check.rounding_at`; at least eps (2 |f| + sum |g_i x_i|
+        + max |x_i| |slope|): a value computed in several operations carries a few units in its last place, and
+        x + s d rounded to the grid of x moves f by up to eps |g_i x_i| per entry, even where the noise line showed
+        none):
+
+        - D fits on all levels (chi-square within its 99.9% quantile): f is smooth there and ``settled`` stands;
+        - some fit on their finest :data:`ROUGH_MIN_LEVELS` levels or more: kinks lie beyond the step of those
+          levels, on one side or both (a kink near x bends a one-sided secant as 1 / s, which no fit follows). The
+          claim is held to the fitted limits c, each give or take 4 standard errors: one value where they agree, a
+          kink's interval where they do not;
+        - none does: kinks are denser than any step f's precision allows (a mean of 10^5 hinges on one line), and
+          every secant averages many pieces. The claim is held to the hull of all of them, with the hull's width as
+          uncertainty: for f convex (or concave) along d the slope at x lies between each backward and each forward
+          secant, so the exact claim is inside -- inconclusive, or passed if the hull is within the tolerance --
+          and a claim outside by more than that width fails."""
+        top = round(math.log2(settled.step / self.step))
+        coarsest = max(level for _, level in self.points)
+        levels = range(max(coarsest, min(top + 1, HIGHEST_LEVEL)), max(LOWEST_LEVEL, top + ROUGH_LEVELS) - 1, -1)
+        f0, precision_eps = self.check.f0, float(np.finfo(self.check.precision).eps)
+        largest = float(np.max(np.abs(self.check.flat)))
+        input_rounding = float(np.abs(self.check.claim) @ np.abs(self.check.flat))
+        widths, series, sigmas = [], ([], [], []), ([], [], [])
+        for level in levels:
+            (tp, fp), (tm, fm) = self.point(1, level), self.point(-1, level)
+            magnitude = max(abs(fp), abs(fm), abs(f0))
+            slope = max(abs(fp - f0) / tp, abs(fm - f0) / -tm)
+            sigma = max(self.check.rounding_at(magnitude) / 4,
+                        precision_eps * (2 * magnitude + input_rounding + largest * slope))
+            widths.append(tp)
+            for values, spreads, value, spread in zip(series, sigmas, (
+                    (fp - f0) / tp, (fm - f0) / tm, (fp - fm) / (tp - tm)),
+                    (math.sqrt(2) * sigma / tp, math.sqrt(2) * sigma / -tm, math.sqrt(2) * sigma / (tp - tm)),
+                    strict=True):
+                values.append(value)
+                spreads.append(spread)
+        s = np.array(widths)
+        forward, backward, centered = (np.array(values) for values in series)
+        rounding = [np.array(spreads) for spreads in sigmas]
+        if _smooth_fit(s, centered, rounding[2]) is not None:
             return settled
-        lower, upper = sorted((fine, settled.numerical))
-        return _Estimate(lower, upper, 2 * drift, fine, UNRESOLVED, self.step * 2.0**level, fine_uncertainty)
+        limits = []
+        for values, spreads in zip((forward, backward, centered), rounding, strict=True):
+            for first in range(len(levels) - ROUGH_MIN_LEVELS + 1):
+                fit = _smooth_fit(s[first:], values[first:], spreads[first:])
+                if fit is not None:
+                    limits.append((fit[0] - 4 * fit[1], fit[0] + 4 * fit[1]))
+                    break
+        finest = 2 * float(s[-1])
+        if limits:
+            lower, upper = min(low for low, _ in limits), max(high for _, high in limits)
+            uncertainty = max(high - low for low, high in limits) / 2 + self.claim_rounding
+            middle = (lower + upper) / 2
+            if upper - lower <= 2 * uncertainty:
+                return _Estimate(middle, middle, uncertainty, middle, SMOOTH, finest, float(rounding[2][-1]))
+            return _Estimate(lower + uncertainty, upper - uncertainty, uncertainty, middle, KINK, finest,
+                             float(rounding[2][-1]))
+        secants = np.concatenate([forward, backward, centered])
+        spread = 4 * np.concatenate(rounding) + self.claim_rounding
+        lower, upper = float(np.min(secants - spread)), float(np.max(secants + spread))
+        return _Estimate(lower, upper, upper - lower, float(centered[-1]), UNRESOLVED, finest,
+                         float(rounding[2][-1]))
 
     def _analyse(self, low: int, high: int) -> _Estimate:
         """Estimates from levels low..high: centered, right and left, each extrapolated at its observed order (the
