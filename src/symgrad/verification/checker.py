@@ -671,10 +671,16 @@ class _Check:
     @classmethod
     def start(cls, f, grad, x, seed, options: _Options) -> _Check:
         point, claimed, rng, seed = validated_inputs(f, grad, x, seed)
-        return cls(f, point, claimed, rng, seed, options)
+        check = cls(f, point, claimed, rng, seed, options)
+        if callable(grad):
+            check.gradient_function, check.point_dtype = grad, point.dtype
+        return check
 
     def __init__(self, f, point, claimed, rng, seed, options: _Options):
         self.f, self.options, self.rng, self.seed = f, options, rng, seed
+        self.gradient_function: Callable | None = None  # grad, when given as a function (see claim_noise_along)
+        self.point_dtype = point.dtype
+        self._claim_noise: np.ndarray | None = None
         self.shape, self.size = point.shape, point.size
         self.gradient_dtype = claimed.dtype
         self.claim = claimed.astype(np.float64).reshape(-1)
@@ -1002,6 +1008,30 @@ class _Check:
         carries errors of that size, which matter where g^T d nearly cancels."""
         return 8 * float(np.finfo(self.gradient_dtype).eps) * float(np.max(np.abs(self.claim))) * absolute_sum
 
+    def claim_noise_along(self, direction) -> float:
+        """The claimed gradient's own rounding along d, sum |d_i| E_i, where grad is a function: E_i bounds (4 sigma)
+        the jitter of its entry i across 17 points x + k s v in x's dtype, from third differences as for f's noise.
+        A float32 gradient that cancels (a softmax's p - 1 at a confident prediction) carries errors of its terms'
+        size, not of its own; only a failing probe asks (17 calls of grad, once). 0 if grad fails off x."""
+        if self._claim_noise is None:
+            self._claim_noise = np.zeros(self.size)
+            spacing = default_step(float(np.max(np.abs(self.flat))), self.gradient_dtype)
+            line = self._noise_direction()
+            try:
+                with np.errstate(all="ignore"):
+                    values = np.array([np.asarray(self.gradient_function(
+                        (self.flat + k * spacing * line).astype(self.point_dtype).reshape(self.shape)),
+                        dtype=np.float64).reshape(-1) for k in range(-(NOISE_POINTS // 2), NOISE_POINTS // 2 + 1)])
+            except Exception:  # noqa: BLE001 - grad is the user's: off x it may refuse; the check goes on without
+                return 0.0
+            if values.shape == (NOISE_POINTS, self.size) and np.all(np.isfinite(values)):
+                third = np.diff(values, 3, axis=0)
+                deviation = np.median(np.abs(third - np.median(third, axis=0)), axis=0)
+                self._claim_noise = 4 * 1.4826 * deviation / math.sqrt(20)
+        if isinstance(direction, (int, np.integer)):
+            return float(self._claim_noise[direction])
+        return float(np.abs(direction) @ self._claim_noise)
+
     def claim_along(self, direction) -> float:
         if isinstance(direction, (int, np.integer)):
             return float(self.claim[direction])
@@ -1023,6 +1053,11 @@ class _Check:
                 estimate = line.unless_rough(estimate)
         except _NotFinite as error:
             return self._not_finite(label, index, line, error)
+        if self.gradient_function is not None and estimate.behaviour != JUMP_IN_F:
+            distance = max(estimate.lower - claim, claim - estimate.upper, 0.0)
+            magnitude = max(abs(claim), abs(estimate.lower), abs(estimate.upper))
+            if _decide(distance, magnitude, estimate.uncertainty, self.tolerance, self.scale) == FAILED:
+                estimate = estimate._replace(uncertainty=estimate.uncertainty + self.claim_noise_along(line.direction))
         outcome = _Outcome(label, index, claim, estimate.numerical, estimate.lower, estimate.upper,
                            estimate.uncertainty, estimate.step, estimate.behaviour)
         if estimate.behaviour == JUMP_IN_F:
@@ -1485,9 +1520,10 @@ class _Line:
           kink's interval where they do not;
         - none does: kinks are denser than any step f's precision allows (a mean of 10^5 hinges on one line), and
           every secant averages many pieces. The claim is held to the hull of all of them, with the hull's width as
-          uncertainty: for f convex (or concave) along d the slope at x lies between each backward and each forward
-          secant, so the exact claim is inside -- inconclusive, or passed if the hull is within the tolerance --
-          and a claim outside by more than that width fails."""
+          uncertainty (narrower where the secants bracket it as along a convex f, :meth:`_within_secants`): for f
+          convex (or concave) along d the slope at x lies between each backward and each forward secant, so the
+          exact claim is inside -- inconclusive, or passed if the bracket is within the tolerance -- and a claim
+          outside the hull by more than its width fails."""
         top = round(math.log2(settled.step / self.step))
         coarsest = max(level for _, level in self.points)
         levels = range(max(coarsest, min(top + 1, HIGHEST_LEVEL)), max(LOWEST_LEVEL, top + ROUGH_LEVELS) - 1, -1)
@@ -1529,8 +1565,23 @@ class _Line:
                 return _Estimate(middle, middle, uncertainty, middle, SMOOTH, finest, float(rounding[2][-1]))
             return _Estimate(lower + uncertainty, upper - uncertainty, uncertainty, middle, KINK, finest,
                              float(rounding[2][-1]))
+        return self._within_secants(forward, backward, centered, rounding, finest)
+
+    def _within_secants(self, forward, backward, centered, rounding, finest) -> _Estimate:
+        """The claim held to the secants of a line too rough to fit (see :meth:`unless_rough`), each give or take
+        4 sigma: to the hull of all of them, or, where every backward secant lies below every forward one (as
+        along a convex f; above, along a concave one) and the claim between them, to that narrower bracket --
+        the slope at x of a convex f is at least each backward and at most each forward secant."""
+        spreads = [4 * r + self.claim_rounding for r in rounding]
+        below, above = backward - spreads[1], backward + spreads[1]
+        claim = self.check.claim_along(self.direction)
+        for low, high in ((float(np.max(below)), float(np.min(forward + spreads[0]))),
+                          (float(np.max(forward - spreads[0])), float(np.min(above)))):
+            if low <= claim <= high:
+                return _Estimate(low, high, high - low, float(centered[-1]), UNRESOLVED, finest,
+                                 float(rounding[2][-1]))
         secants = np.concatenate([forward, backward, centered])
-        spread = 4 * np.concatenate(rounding) + self.claim_rounding
+        spread = np.concatenate(spreads)
         lower, upper = float(np.min(secants - spread)), float(np.max(secants + spread))
         return _Estimate(lower, upper, upper - lower, float(centered[-1]), UNRESOLVED, finest,
                          float(rounding[2][-1]))
