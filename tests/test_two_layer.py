@@ -438,13 +438,13 @@ def test_the_jax_backend_keeps_float32_the_structure_and_the_checks():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("relu_kink_value", [0.0, 0.5, 1.0])
 def test_the_in_place_relu_gradient_gives_the_generated_values(dtype, relu_kink_value):
-    from symgrad.runtime.two_layer import relu_gradient_in_place
+    from symgrad.runtime.two_layer import ReluSlopes
 
     rng = np.random.default_rng(0)
     Z = rng.integers(-2, 3, size=(5, 40)).astype(dtype)
     dA = rng.normal(size=(5, 40)).astype(dtype)
     expected = two_layer().relu_gradient(dA, Z, dtype(relu_kink_value))[0]
     assert expected.dtype == dtype and np.any(Z == 0)
-    result = relu_gradient_in_place(dA.copy(), Z, dtype(relu_kink_value))
+    result = ReluSlopes(Z, dtype(relu_kink_value)).times(dA.copy())
     assert result.dtype == dtype and np.array_equal(result, expected)
     assert np.array_equal(two_layer().relu(Z)[0], np.maximum(Z, 0))

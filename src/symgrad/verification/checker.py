@@ -584,6 +584,13 @@ NOISE_POINTS = 17
 OFF_GRID = (math.sqrt(5) - 1) / 2
 
 
+def _rounding_sigma(values):
+    """sigma = MAD(third differences along axis 0) * 1.4826 / sqrt(20) of values taken at evenly spaced points
+    (see :func:`measure_noise`); one per column of a 2-D ``values``."""
+    third = np.diff(values, 3, axis=0)
+    return 1.4826 * np.median(np.abs(third - np.median(third, axis=0)), axis=0) / math.sqrt(20)
+
+
 def measure_noise(values, output_dtype=np.float64) -> Noise:
     """f's rounding noise from values f(x + k s v), k = -8..8, at a step s too small for curvature to show.
 
@@ -594,9 +601,7 @@ def measure_noise(values, output_dtype=np.float64) -> Noise:
     tolerance: a kink misread as noise can make a check inconclusive, not lenient.
     """
     values = np.asarray(values, dtype=np.float64)
-    third = np.diff(values, 3)
-    deviation = float(np.median(np.abs(third - np.median(third))))
-    sigma = 1.4826 * deviation / math.sqrt(20)
+    sigma = float(_rounding_sigma(values))
     magnitude = float(np.max(np.abs(values)))
     precision = np.dtype(output_dtype)
     if precision == np.float64 and len(np.unique(values)) >= 3:
@@ -673,7 +678,7 @@ class _Check:
         point, claimed, rng, seed = validated_inputs(f, grad, x, seed)
         check = cls(f, point, claimed, rng, seed, options)
         if callable(grad):
-            check.gradient_function, check.point_dtype = grad, point.dtype
+            check.gradient_function = grad
         return check
 
     def __init__(self, f, point, claimed, rng, seed, options: _Options):
@@ -1025,9 +1030,7 @@ class _Check:
             except Exception:  # noqa: BLE001 - grad is the user's: off x it may refuse; the check goes on without
                 return 0.0
             if values.shape == (NOISE_POINTS, self.size) and np.all(np.isfinite(values)):
-                third = np.diff(values, 3, axis=0)
-                deviation = np.median(np.abs(third - np.median(third, axis=0)), axis=0)
-                self._claim_noise = 4 * 1.4826 * deviation / math.sqrt(20)
+                self._claim_noise = 4 * _rounding_sigma(values)
         if isinstance(direction, (int, np.integer)):
             return float(self._claim_noise[direction])
         return float(np.abs(direction) @ self._claim_noise)
