@@ -549,3 +549,21 @@ def test_a_float32_gradient_that_cancels_passes_when_given_as_a_function():
         return result
 
     assert check_gradient(loss, scaled, W, "full", seed=0).counts.failed > 0
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1.0])
+@pytest.mark.filterwarnings("error")
+def test_a_kink_at_a_tiny_scale_is_judged_without_overflow(scale):
+    """f = scale (sum relu(x) - 1/2 sum relu(-x)) at x = 0, the Clarke set [1/2, 1]^3 times scale: at 1e-200 the
+    re-measure's weights 1 / sigma reach 1e200, whose square overflows. Claims inside pass, 2 and -1 fail, in full
+    and directional mode, with no warning (a NaN there once ended in numpy's "SVD did not converge")."""
+
+    def f(v):
+        return scale * float(np.maximum(v, 0).sum() - 0.5 * np.maximum(-v, 0).sum())
+
+    x = np.zeros(3)
+    for mode in ("full", "directional"):
+        for inside in (0.5, 0.75, 1.0):
+            assert check_gradient(f, np.full(3, inside * scale), x, mode, seed=1).ok
+        for outside in (2.0, -1.0):
+            assert check_gradient(f, np.full(3, outside * scale), x, mode, seed=1).counts.failed > 0

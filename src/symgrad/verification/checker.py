@@ -1336,16 +1336,24 @@ def _first_estimate(f0, offsets, values, noise):
 
 def _smooth_fit(half_widths, centered, sigmas):
     """(c, standard error of c) of secants D(s) = c + b s + a s^2 (at half-widths or steps s) fitted with weights
-    1 / sigma, or None when the fit's chi-square exceeds its 99.9% quantile (Wilson-Hilferty) for its degrees of freedom."""
-    design = np.stack([np.ones_like(half_widths), half_widths, half_widths**2], axis=1) / sigmas[:, None]
-    coefficients, *_ = np.linalg.lstsq(design, centered / sigmas, rcond=None)
-    chi_square = float(np.sum((design @ coefficients - centered / sigmas) ** 2))
+    1 / sigma, or None when the fit's chi-square exceeds its 99.9% quantile (Wilson-Hilferty) for its degrees of
+    freedom. Solved through the QR factors of the weighted design, never its square (sigma may be ~1e-200)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        design = np.stack([np.ones_like(half_widths), half_widths, half_widths**2], axis=1) / sigmas[:, None]
+        weighted = centered / sigmas
+        if not (np.all(np.isfinite(design)) and np.all(np.isfinite(weighted))):
+            return None
+        q, r = np.linalg.qr(design)
+        if np.any(np.abs(np.diag(r)) <= np.finfo(np.float64).tiny):
+            return None
+        inverse = np.linalg.inv(r)
+        coefficients = inverse @ (q.T @ weighted)
+        chi_square = float(np.sum((design @ coefficients - weighted) ** 2))
     freedom = len(centered) - 3
     quantile = freedom * (1 - 2 / (9 * freedom) + 3.09 * math.sqrt(2 / (9 * freedom))) ** 3
-    if chi_square > quantile:
+    if not chi_square <= quantile:
         return None
-    covariance = np.linalg.pinv(design.T @ design)
-    return float(coefficients[0]), math.sqrt(max(float(covariance[0, 0]), 0.0))
+    return float(coefficients[0]), float(np.linalg.norm(inverse[0]))
 
 
 def _one_sided(f0, ta, fa, tb, fb, noise):
