@@ -1014,23 +1014,31 @@ class _Check:
         return 8 * float(np.finfo(self.gradient_dtype).eps) * float(np.max(np.abs(self.claim))) * absolute_sum
 
     def claim_noise_along(self, direction) -> float:
-        """The claimed gradient's own rounding along d, sum |d_i| E_i, where grad is a function: E_i bounds (4 sigma)
-        the jitter of its entry i across 17 points x + k s v in x's dtype, from third differences as for f's noise.
-        A float32 gradient that cancels (a softmax's p - 1 at a confident prediction) carries errors of its terms'
-        size, not of its own; only a failing probe asks (17 calls of grad, once). 0 if grad fails off x."""
+        """The claimed gradient's own rounding along d, sum |d_i| E_i, where grad is a function and x is not float64.
+
+        E_i is what grad's entry i moves by when x is given in float64 (grad then computes the same formula in
+        float64, as NumPy code does by promotion), plus 4 sigma of its jitter across 17 points x + k s v in x's
+        dtype (third differences, as for f's noise). A float32 gradient that cancels (a softmax's p - 1 at a
+        confident prediction) carries errors of its terms' size, not of its own. Only a failing probe asks (18
+        calls of grad, once); 0 where grad fails off x or keeps computing in x's dtype."""
         if self._claim_noise is None:
             self._claim_noise = np.zeros(self.size)
+            if self.point_dtype == np.float64:
+                return 0.0
             spacing = default_step(float(np.max(np.abs(self.flat))), self.gradient_dtype)
             line = self._noise_direction()
+            points = [self.flat + k * spacing * line for k in range(-(NOISE_POINTS // 2), NOISE_POINTS // 2 + 1)]
             try:
                 with np.errstate(all="ignore"):
                     values = np.array([np.asarray(self.gradient_function(
-                        (self.flat + k * spacing * line).astype(self.point_dtype).reshape(self.shape)),
-                        dtype=np.float64).reshape(-1) for k in range(-(NOISE_POINTS // 2), NOISE_POINTS // 2 + 1)])
+                        point.astype(self.point_dtype).reshape(self.shape)), dtype=np.float64).reshape(-1)
+                        for point in points])
+                    in_float64 = np.asarray(self.gradient_function(self.work.copy()), dtype=np.float64).reshape(-1)
             except Exception:  # noqa: BLE001 - grad is the user's: off x it may refuse; the check goes on without
                 return 0.0
-            if values.shape == (NOISE_POINTS, self.size) and np.all(np.isfinite(values)):
-                self._claim_noise = 4 * _rounding_sigma(values)
+            if values.shape == (NOISE_POINTS, self.size) and in_float64.shape == (self.size,) and np.all(
+                    np.isfinite(values)) and np.all(np.isfinite(in_float64)):
+                self._claim_noise = np.abs(in_float64 - self.claim) + 4 * _rounding_sigma(values)
         if isinstance(direction, (int, np.integer)):
             return float(self._claim_noise[direction])
         return float(np.abs(direction) @ self._claim_noise)
@@ -1049,18 +1057,12 @@ class _Check:
         claim = self.claim_along(line.direction)
         try:
             estimate = line.settle(claim)
-            distance = max(estimate.lower - claim, claim - estimate.upper, 0.0)
-            magnitude = max(abs(claim), abs(estimate.lower), abs(estimate.upper))
-            verdict = _decide(distance, magnitude, estimate.uncertainty, self.tolerance, self.scale)
-            if estimate.behaviour in (SMOOTH, KINK) and verdict == FAILED:
+            if estimate.behaviour in (SMOOTH, KINK) and self._fails(claim, estimate):
                 estimate = line.unless_rough(estimate)
         except _NotFinite as error:
             return self._not_finite(label, index, line, error)
-        if self.gradient_function is not None and estimate.behaviour != JUMP_IN_F:
-            distance = max(estimate.lower - claim, claim - estimate.upper, 0.0)
-            magnitude = max(abs(claim), abs(estimate.lower), abs(estimate.upper))
-            if _decide(distance, magnitude, estimate.uncertainty, self.tolerance, self.scale) == FAILED:
-                estimate = estimate._replace(uncertainty=estimate.uncertainty + self.claim_noise_along(line.direction))
+        if self.gradient_function is not None and estimate.behaviour != JUMP_IN_F and self._fails(claim, estimate):
+            estimate = estimate._replace(uncertainty=estimate.uncertainty + self.claim_noise_along(line.direction))
         outcome = _Outcome(label, index, claim, estimate.numerical, estimate.lower, estimate.upper,
                            estimate.uncertainty, estimate.step, estimate.behaviour)
         if estimate.behaviour == JUMP_IN_F:
@@ -1070,6 +1072,12 @@ class _Check:
         if _decide(outcome.distance(), outcome.magnitude(), outcome.uncertainty, self.tolerance, self.scale) == FAILED:
             outcome.line = line  # widened or failed by confirm_failures, once every probe has said what f does
         return outcome
+
+    def _fails(self, claim: float, estimate: _Estimate) -> bool:
+        """Whether ``claim`` is outside the interval of ``estimate`` by more than tolerance and uncertainty."""
+        distance = max(estimate.lower - claim, claim - estimate.upper, 0.0)
+        magnitude = max(abs(claim), abs(estimate.lower), abs(estimate.upper))
+        return _decide(distance, magnitude, estimate.uncertainty, self.tolerance, self.scale) == FAILED
 
     def confirm_failures(self) -> None:
         """Widen each claim still outside its interval with nearby points, most clearly outside first; fail it if
