@@ -45,7 +45,7 @@ def test_side_by_side_benchmark_quick_mode_with_its_dask_sections():
     jax_comparison = [row for row in rows if len(row) == 6 and row[3].replace(".", "").isdigit()]
     assert sorted((row[0], row[1], row[2]) for row in jax_comparison) == sorted(
         (dtype, n, loss) for dtype in ("float32", "float64") for n in ("2000", "256") for loss in ("softmax", "svm"))
-    training = [row for row in rows if len(row) == 5]
+    training = [row for row in rows if len(row) == 7]
     assert sorted((row[0], row[1]) for row in training) == [(dtype, loss) for dtype in ("float32", "float64")
                                                              for loss in ("softmax", "svm")]
     assert "import symgrad + first svm_loss_and_grad" in output

@@ -397,3 +397,28 @@ def test_a_missing_extra_is_one_line_naming_it(tmp_path, module, arguments, extr
     assert result.stderr.count("\n") == 1 and f"pip install 'symgrad[{extra}]'" in result.stderr, result.stderr
     assert result.stderr.startswith(f"symgrad {arguments[0]}: ") and f"{module} is not installed" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_reports_an_inconclusive_point_as_such_and_does_not_fail(monkeypatch, capsys):
+    import numpy as np
+
+    from symgrad import cli
+
+    # sqrt(-x - 3) exp(x) at x = -124 is 1e-53, 0 in float32: the check there cannot tell, and says so
+    monkeypatch.setattr(cli, "smooth_point", lambda *arguments, **keywords: (np.array(-124.0), {}))
+    code = cli.main(["check", "--expr", "(-x - 3)**0.5 * exp(x)", "--wrt", "x", "--points", "1", "--dtype", "float32"])
+    out = capsys.readouterr().out
+    assert code == 0 and "FAIL" not in out
+    assert "  inconclusive smooth point 1:" in out and "gradient check INCONCLUSIVE" in out
+    assert out.rstrip().endswith("no check failed; 1 inconclusive (see above)")
+
+
+def test_check_draws_no_point_where_float32_underflows():
+    import numpy as np
+
+    from symgrad import cli, derive
+
+    derivation = derive("(-x - 3)**0.5 * exp(x)", "x")
+    assert cli.is_inside_domain(derivation, np.array(-124.0), {}, np.float64)
+    assert not cli.is_inside_domain(derivation, np.array(-124.0), {}, np.float32)
+    assert cli.is_inside_domain(derivation, np.array(-4.0), {}, np.float32)

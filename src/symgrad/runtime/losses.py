@@ -300,18 +300,18 @@ class CompiledLoss:
 
 
 class PreparedLoss:
-    """A classifier loss on checked batches: ``prepared(W, X, labels) -> (loss, dW)``, made once per training run
-    by :meth:`CompiledLoss.prepared`.
+    """A classifier loss on checked batches: ``prepared(W, X, labels) -> (loss, dW)``, and
+    ``prepared.step(W, X, labels, rate, W_next) -> loss``, made once per training run by
+    :meth:`CompiledLoss.prepared`.
 
     W (C, D) in the prepared dtype, X (N, D) real, labels (N,) integers in [0, C): the caller has checked them once
     (the public function checks them at every call); X's values are not scanned, a NaN or inf in X shows in the
-    scores. Each call runs the same generated
-    code as :meth:`CompiledLoss.evaluate` -- scores, the per-example module, then the linear layer's
-    L = 1/N sum_i l_i + lambda sum(W^2) and dL/dW = 1/N G X + 2 lambda W -- and gives bit for bit its loss and
-    gradient, and the same ValueError when the scores, the loss or the gradient are not finite. The difference is
-    where the (C, D) results go: G X is written into a buffer and scaled and penalized in place, in the order of
-    the generated ``data_objective_and_gradient`` and ``l2_penalty_and_gradient``, so that a step allocates no
-    (C, D) array. The returned dW is that buffer: the next call overwrites it, and the caller may scale it in place.
+    scores. A call runs the same generated code as :meth:`CompiledLoss.evaluate` -- scores, the per-example module,
+    then the linear layer's L = 1/N sum_i l_i + lambda sum(W^2) and dL/dW = 1/N G X + 2 lambda W -- and gives bit
+    for bit its loss and gradient, and the same ValueError when the scores, the loss or the gradient are not finite.
+    The difference is where the (C, D) results go: G X is written into a buffer and scaled and penalized in place,
+    in the order of the generated ``data_objective_and_gradient`` and ``l2_penalty_and_gradient``, so that a call
+    allocates no (C, D) array. The returned dW is that buffer: the next call overwrites it.
     """
 
     def __init__(self, loss: CompiledLoss, weights_shape: tuple[int, int], dtype: np.dtype, reg: float,
@@ -327,13 +327,9 @@ class PreparedLoss:
 
     def __call__(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         X = X if X.dtype.kind == "f" else X.astype(self._dtype)
-        T = (self._class_column == labels).astype(self._dtype)  # as CompiledLoss.targets, its arange made once
         gradient, reg = self._gradient, self._reg
         with np.errstate(over="ignore", invalid="ignore"):
-            S = np.ascontiguousarray(self._scores(W, X)[0].T)
-            if not all_finite(S):
-                raise_for_non_finite_scores(W, X, self._loss.weights_name)
-            losses, G = self._per_example(S, T, *self._values)
+            S, losses, G = self._per_example_terms(W, X, labels)
             scale = X.shape[0] ** (-1.0)  # as the generated linear layer: 1/N * sum, 1/N * (G X)
             loss = scale * losses.sum()
             np.multiply(np.matmul(G, X, out=gradient), scale, out=gradient)
@@ -346,6 +342,48 @@ class PreparedLoss:
         if not (finite and math.isfinite(loss)):
             raise_for_non_finite_result(self._loss, loss, S, W, reg)
         return loss, gradient
+
+    def step(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rate: float, W_next: np.ndarray) -> float:
+        """One gradient-descent step that never forms dL/dW: W_next = (1 - 2 rate lambda) W - (rate / N) G X, which
+        is W - rate dL/dW regrouped (rate / N scales G (C, N), not the (C, D) product): three passes over (C, D)
+        (two without L2) where forming the gradient and then stepping takes six. Returns the loss at W; W is not
+        changed.
+
+        W and W_next: distinct (C, D) arrays of the prepared dtype; rate >= 0. The result differs from
+        ``W - rate * self(W, X, labels)[1]`` by rounding only. When the scores, the loss or W_next are not finite,
+        the step is taken again that way, so it raises the same ValueError as a call, or leaves the same
+        non-finite W_next.
+        """
+        X = X if X.dtype.kind == "f" else X.astype(self._dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, losses, G = self._per_example_terms(W, X, labels)
+            loss = X.shape[0] ** (-1.0) * losses.sum()
+            rate_times_gradient_of_the_data = np.matmul(G * (rate / X.shape[0]), X, out=self._gradient)
+            if self._reg > 0:
+                loss = loss + self._penalty_scale * np.vdot(W, W)
+                np.multiply(W, 1 - 2 * rate * self._reg, out=W_next)
+                W_next -= rate_times_gradient_of_the_data
+            else:
+                np.subtract(W, rate_times_gradient_of_the_data, out=W_next)
+            finite = all_finite(W_next)
+        loss = float(loss)
+        if not (finite and math.isfinite(loss)):
+            loss, gradient = self(W, X, labels)
+            with np.errstate(over="ignore", invalid="ignore"):
+                gradient *= rate
+                np.subtract(W, gradient, out=W_next)
+        return loss
+
+    def _per_example_terms(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray) -> tuple:
+        """(S (C, N), per-example losses (1, N), G = dl_i/ds (C, N)) at W on X (N, D) real; raises the public
+        function's ValueError when the scores are not finite."""
+        T = (self._class_column == labels).astype(self._dtype)  # as CompiledLoss.targets, its arange made once
+        # X W^T is the faster orientation of the product; the per-example code reads one class per row.
+        S = np.ascontiguousarray(self._scores(W, X)[0].T)
+        if not all_finite(S):
+            raise_for_non_finite_scores(W, X, self._loss.weights_name)
+        losses, G = self._per_example(S, T, *self._values)
+        return S, losses, G
 
 
 def all_finite(array: np.ndarray) -> bool:

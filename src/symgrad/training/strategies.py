@@ -14,19 +14,23 @@ loss = mean data loss + reg * sum(W**2), dW shaped like W. Each returns a :class
 The data are checked once per run (X real, y integer labels in [0, C)); X's values are not scanned up front, as
 every step checks the scores X_B W^T it computes and names a NaN or inf in X. When ``loss_and_grad`` is a
 compiled loss function (it carries ``.loss``, its :class:`symgrad.runtime.losses.CompiledLoss`, as every
-``symgrad.NAME_loss_and_grad`` does), each step evaluates it on the checked arrays through the loss's
-:class:`symgrad.runtime.losses.PreparedLoss`, made once per run -- the same generated code and bit for bit the
-function's loss and gradient, without re-checking X and y at every step, with the gradient in a buffer it reuses
-and W updated in place; any other callable is called as given and its result checked (a real loss, a gradient
-shaped and typed like W).
+``symgrad.NAME_loss_and_grad`` does), each step runs on the checked arrays through the loss's
+:class:`symgrad.runtime.losses.PreparedLoss`, made once per run: the same generated code, without re-checking X
+and y at every step. On NumPy data, unless the learning rate is a :class:`symgrad.training.descent.LineSearch`
+(which reads the gradient), a step never forms dL/dW: ``PreparedLoss.step`` computes W - alpha dL/dW as
+(1 - 2 alpha lambda) W - (alpha / N) G X (G = dl_i/ds, (C, N)), the function's step up to rounding, in half the
+passes over (C, D). Otherwise the step is W - alpha dL/dW from the function's loss and gradient, bit for bit, in a
+reused buffer. Any other callable is called as given and its result checked (a real loss, a gradient shaped and
+typed like W).
 
 A run never records a NaN or inf: a non-finite loss or gradient, or a loss that raises ValueError after the run's
 first evaluation on finite examples (so the weights the run produced are the cause), stops it with
 :class:`TrainingDiverged`, "... diverged at step k ...", suggesting a smaller learning rate (or step).
 
 Training accuracy is recorded :data:`ACCURACY_POINTS` times per run, on a fixed sample of at most
-:data:`ACCURACY_SAMPLE` training examples (evenly spaced over X, the same at every point), so that it costs a
-fixed, small amount whatever N is. ``accuracy(history.W, X, y)`` gives it on all of X.
+:data:`ACCURACY_SAMPLE` training examples (every s-th row of X, s = ceil(N / ACCURACY_SAMPLE), the same at every
+point): the run keeps a copy of W at each point and measures all of them when it ends, in one product with the
+sample, so that it costs a fixed, small amount whatever N is. ``accuracy(history.W, X, y)`` gives it on all of X.
 
 X may also be a Dask array chunked over rows (for instance :func:`symgrad.read_npy_in_chunks` of a file larger
 than memory, or an array persisted on a ``dask.distributed`` cluster): the compiled losses then evaluate chunk by
@@ -36,11 +40,12 @@ chunk (:mod:`symgrad.runtime.dask_evaluation`), and mini-batches are cut from on
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, NoReturn, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -58,8 +63,9 @@ ACCURACY_POINTS = 5
 """Training accuracy is measured this many times per run: every K // 5 steps, and after the last."""
 
 ACCURACY_SAMPLE = 500
-"""...on at most this many training examples, evenly spaced over X (all of them when N is smaller): at CIFAR size
-(D = 3073) the five measurements cost about 1% of 300 mini-batch steps of 256, whatever N is."""
+"""...on at most this many training examples, every ceil(N / 500)-th row of X (all of them when N <= 500): at
+CIFAR size (D = 3073) the five measurements, taken together when the run ends, cost one (500, D) x (D, 5 C)
+product, about 1 ms in float32, whatever N is."""
 
 SMALLER_LEARNING_RATE = "try a smaller learning rate"
 
@@ -386,11 +392,17 @@ def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, p
     validation.count(steps, "steps")
     rule = step_size_rule(learning_rate, steps)
     objective = _Objective(name, loss_and_grad, reg, W.shape, W.dtype, SMALLER_LEARNING_RATE)
+    rule_reads_the_gradient = isinstance(learning_rate, LineSearch)
     rates = []
 
     def descend(k):
         nonlocal W
-        loss, gradient = objective(k, W, *next(batches))
+        X_B, y_B = next(batches)
+        if objective.steps_without_gradient(X_B) and not rule_reads_the_gradient:
+            rates.append(rule(k, W, None))
+            loss, W = objective.stepped(k, W, X_B, y_B, rates[-1])
+            return loss, W
+        loss, gradient = objective(k, W, X_B, y_B)
         rates.append(rule(k, W, gradient))
         W = objective.updated(W, rates[-1], gradient)
         return loss, W
@@ -399,12 +411,14 @@ def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, p
 
 
 class _Objective:
-    """``loss_and_grad`` on a run's checked data, at step k: (loss: float, gradient like W), both finite.
+    """``loss_and_grad`` on a run's checked data, at step k: (loss: float, gradient like W), both finite, or a whole
+    step.
 
     A compiled loss function (its ``.loss`` a classifier :class:`CompiledLoss`) runs as its :class:`PreparedLoss`
     on the checked arrays (or its Dask evaluation), with the loss's default parameters, giving what the function
-    itself would after its checks. Any other callable runs as given; its loss must be a real number and its
-    gradient have the weights' shape and a floating dtype.
+    itself would after its checks; on NumPy rows it can take a whole step without forming the gradient
+    (:meth:`stepped`). Any other callable runs as given; its loss must be a real number and its gradient have the
+    weights' shape and a floating dtype.
     """
 
     def __init__(self, strategy: str, loss_and_grad: Callable, reg, weights_shape: tuple[int, int], dtype, hint: str):
@@ -416,22 +430,20 @@ class _Objective:
             self._compiled.prepared(weights_shape, dtype, self._reg, self._values) if self._compiled else None)
         self._strategy, self._hint = strategy, hint
         self._evaluated = False
+        self._spare_weights: np.ndarray | None = None
 
     def __call__(self, k: int, W: np.ndarray, X, y) -> tuple[float, np.ndarray]:
         """(loss, gradient) at W on the rows X, y; a compiled loss's gradient is a buffer that the next call
         overwrites (see :meth:`updated`)."""
         try:
-            if self._prepared is not None and isinstance(X, np.ndarray):
+            if self.steps_without_gradient(X):
                 loss, gradient = self._prepared(W, X, y)
             elif self._compiled is None:
                 loss, gradient = self._loss_and_grad(W, X, y, reg=self._reg)
             else:
                 loss, gradient = loss_and_grad_on_dask(self._compiled, W, X, y, self._reg, self._values)
         except ValueError as error:
-            if not self._evaluated:  # the inputs as given: the error names them
-                raise
-            self._require_finite_rows(k, X, error)
-            raise self._diverged(k, str(error)) from error
+            self._stop(k, X, error)
         self._evaluated = True
         if self._compiled is None:
             loss, gradient = self._checked(loss, gradient, W)
@@ -440,6 +452,32 @@ class _Objective:
                 raise self._diverged(k, f"loss_and_grad returned the loss {loss} and a gradient with "
                                         f"{np.count_nonzero(~np.isfinite(gradient))} non-finite entries")
         return loss, gradient
+
+    def steps_without_gradient(self, X) -> bool:
+        """True for a compiled loss on NumPy rows X: :meth:`stepped` can take the step."""
+        return self._prepared is not None and isinstance(X, np.ndarray)
+
+    def stepped(self, k: int, W: np.ndarray, X: np.ndarray, y: np.ndarray, rate: float) -> tuple[float, np.ndarray]:
+        """(loss at W, W - rate * gradient) by :meth:`PreparedLoss.step`, into the other of two weight buffers that
+        the run alternates between (W itself is not changed); raised as :meth:`__call__` would."""
+        if self._spare_weights is None:
+            self._spare_weights = np.empty_like(W)
+        W_next = self._spare_weights
+        try:
+            loss = self._prepared.step(W, X, y, rate, W_next)
+        except ValueError as error:
+            self._stop(k, X, error)
+        self._evaluated = True
+        self._spare_weights = W
+        return loss, W_next
+
+    def _stop(self, k: int, X, error: ValueError) -> NoReturn:
+        """Raise for a ValueError of step k: as it is on the run's first evaluation (the inputs as given: the error
+        names them), as X's fault when the step's rows hold NaN or inf, else as a divergence."""
+        if not self._evaluated:
+            raise error
+        self._require_finite_rows(k, X, error)
+        raise self._diverged(k, str(error)) from error
 
     @staticmethod
     def _require_finite_rows(k: int, X, cause) -> None:
@@ -504,42 +542,49 @@ def _run(strategy: str, X, y, steps: int, progress: bool, step: Callable, rates=
     return recorder.history(strategy, W, rates)
 
 
-def linear_scores(X, W):
-    """The linear classifier's scores X W^T (N, C) for X (N, D) and W (C, D)."""
-    return X @ W.T
+def linear_scores(X, models: list) -> list:
+    """The linear classifier's scores X W^T (n, C) for X (n, D) and each W (C, D) in ``models``, from one product
+    with the weights stacked (M C, D), so that X is read once."""
+    scores = X @ np.concatenate(models).T
+    classes = models[0].shape[0]
+    return [scores[:, m * classes : (m + 1) * classes] for m in range(len(models))]
 
 
 class AccuracyRecorder:
-    """Collects the loss of every step and, ACCURACY_POINTS times per run, the training accuracy on a fixed sample
-    of at most ACCURACY_SAMPLE examples, evenly spaced over X (a Dask X's sample is held where X is: in this
-    process, or persisted on the cluster). ``scores(X_sample, model) -> (n, C)`` gives the model's scores (default
-    the linear classifier's, model W (C, D)); the predicted class is their argmax."""
+    """Collects the loss of every step and, ACCURACY_POINTS times per run, a copy of the model; when the run ends
+    (:meth:`history`), the training accuracy of every copy on a fixed sample of X: every s-th example,
+    s = ceil(N / ACCURACY_SAMPLE), so at most ACCURACY_SAMPLE examples spread over all of X (a NumPy X's sample is
+    a view of X, not a copy; a Dask X's sample is held where X is: in this process, or persisted on the cluster).
+    ``scores(X_sample, models) -> [(n, C), ...]`` gives each model's scores (default the linear classifier's,
+    models W (C, D)); the predicted class is their argmax."""
 
     def __init__(self, X, y: np.ndarray, steps: int, scores: Callable = linear_scores):
-        rows = np.linspace(0, len(y) - 1, min(len(y), ACCURACY_SAMPLE)).round().astype(np.int64)
-        sample = X if len(rows) == len(y) else X[rows]
+        stride = math.ceil(len(y) / ACCURACY_SAMPLE)
+        sample = X[::stride]
         if is_dask_array(sample):
             sample = sample.persist() if on_a_cluster(sample) else sample.compute()
-        self._X, self._y, self._steps, self._scores = sample, y[rows], steps, scores
+        self._X, self._y, self._steps, self._scores = sample, y[::stride], steps, scores
         self._every = max(1, steps // ACCURACY_POINTS)
-        self._losses, self._accuracy_steps, self._accuracies = [], [], []
+        self._losses, self._accuracy_steps, self._models = [], [], []
 
     def record(self, k: int, loss: float, model) -> None:
-        """Step k's loss; the accuracy of ``model`` too when k + 1 is one of the run's accuracy points."""
+        """Step k's loss; a copy of ``model`` too when k + 1 is one of the run's accuracy points."""
         self._losses.append(loss)
         if (k + 1) % self._every == 0 or k + 1 == self._steps:
             self._accuracy_steps.append(k + 1)
-            correct = np.mean(np.argmax(self._scores(self._X, model), axis=1) == self._y)
-            self._accuracies.append(float(correct.compute() if is_dask_array(correct) else correct))
+            self._models.append(copy.deepcopy(model))
 
-    def recorded(self) -> dict[str, np.ndarray]:
-        """{"losses": (K,), "accuracy_steps": (M,), "accuracies": (M,)} so far."""
-        return {"losses": np.array(self._losses), "accuracy_steps": np.array(self._accuracy_steps, dtype=np.int64),
-                "accuracies": np.array(self._accuracies)}
+    def history(self, strategy: str, W, learning_rates) -> TrainingHistory:
+        """The run's history with final weights W, the accuracies of the recorded copies measured now."""
+        scores = self._scores(self._X, self._models) if self._models else []
+        if any(is_dask_array(each) for each in scores):  # one computation for all of them, on a Dask sample
+            import dask
 
-    def history(self, strategy: str, W: np.ndarray, learning_rates) -> TrainingHistory:
-        return TrainingHistory(strategy=strategy, W=W, learning_rates=np.array(learning_rates, dtype=np.float64),
-                               **self.recorded())
+            scores = dask.compute(*scores)
+        accuracies = [float(np.mean(np.argmax(each, axis=1) == self._y)) for each in scores]
+        return TrainingHistory(strategy=strategy, W=W, losses=np.array(self._losses),
+                               accuracy_steps=np.array(self._accuracy_steps, dtype=np.int64),
+                               accuracies=np.array(accuracies), learning_rates=np.array(learning_rates, dtype=np.float64))
 
 
 class Progress:

@@ -47,6 +47,12 @@ def two_layer_scores(X, params) -> np.ndarray:
     return hidden @ params["W2"].T + params["b2"]
 
 
+def each_two_layer_scores(X, models: list) -> list:
+    """:func:`two_layer_scores` (n, C) of X (n, D) for each parameter mapping in ``models`` (for the run's
+    :class:`AccuracyRecorder`)."""
+    return [two_layer_scores(X, params) for params in models]
+
+
 def two_layer_predict(params: Any, X: npt.ArrayLike) -> np.ndarray:
     """The predicted class per example (N,): argmax of the two-layer scores; params W1 (H, D), b1 (H,), W2 (C, H),
     b2 (C,), X (N, D) with D = W1's columns."""
@@ -139,7 +145,7 @@ def train_two_layer(
                              f"got W1 {params['W1'].shape} and W2 {params['W2'].shape}")
     name = f"two-layer mini-batch gradient descent (B = {batch_size})"
     batches = minibatch_indices(len(X), batch_size, rng)
-    recorder = AccuracyRecorder(X, y, steps, scores=two_layer_scores)
+    recorder = AccuracyRecorder(X, y, steps, scores=each_two_layer_scores)
     rates = []
     with Progress(steps, name, progress) as bar:
         for k in range(steps):
