@@ -178,23 +178,21 @@ def test_the_prepared_loss_gives_the_public_functions_loss_and_gradient_bit_for_
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", LOSSES)
-def test_a_prepared_step_is_the_gradient_step_up_to_rounding_and_leaves_w_unchanged(name, dtype):
+def test_a_prepared_step_is_the_gradient_step_up_to_rounding(name, dtype):
     loss = compiled_loss(name).one_vs_rest()
     rng = np.random.default_rng(1)
-    W = rng.normal(size=(4, 7)).astype(dtype)
-    W_before, W_next = W.copy(), np.full_like(W, np.nan)
     unit = np.finfo(dtype).eps
     for reg in (0.0, 0.03):
+        W = rng.normal(size=(4, 7)).astype(dtype)
         prepared = loss.prepared(W.shape, dtype, reg, loss.parameter_values({}))
         for examples, rate in ((1, 0.5), (5, 0.0), (64, 1e-3), (257, 3.0), (3, 0.1)):
             X, y = rng.normal(size=(examples, 7)).astype(dtype), rng.integers(0, 4, examples)
             expected_loss, gradient = loss(W, X, y, reg)
             expected = W - dtype(rate) * gradient
-            value = prepared.step(W, X, y, rate, W_next)
-            assert value == expected_loss and type(value) is float  # the loss at W, as a call gives it
             scale = np.abs(W).max() + rate * np.abs(gradient).max()
-            assert W_next.dtype == dtype and np.abs(W_next - expected).max() <= 8 * unit * scale
-            np.testing.assert_array_equal(W, W_before)
+            value = prepared.step(W, X, y, rate)  # W updated in place
+            assert value == expected_loss and type(value) is float  # the loss at W before the step, as a call gives
+            assert W.dtype == dtype and np.abs(W - expected).max() <= 8 * unit * scale
 
 
 @pytest.mark.parametrize("name", ["svm", "softmax"])
@@ -210,26 +208,26 @@ def test_a_prepared_step_that_fails_fails_as_the_gradient_step_does(name):
     for W, rows in cases.values():
         with pytest.raises(ValueError) as called:
             prepared(W, rows, y)
+        before = W.copy()
         with pytest.raises(ValueError, match="^" + re.escape(str(called.value)) + "$"):
-            prepared.step(W, rows, y, 0.1, np.empty_like(W))
+            prepared.step(W, rows, y, 0.1)
+        np.testing.assert_array_equal(W, before)  # a failed step leaves W as it was
     # G X overflows before 1/N scales it, so the gradient cannot be formed; the step, which scales G first, is taken
     W, huge, labels = np.zeros((3, 2)), np.tile([1e308, 1.0], (4, 1)), np.ones(4, dtype=np.int64)
     with pytest.raises(ValueError, match="the loss or its gradient overflows"):
         prepared(W, huge, labels)
-    W_next = np.empty_like(W)
     at_zero = prepared(W, huge * 1e-300, labels)[0]  # the scores, so the loss, do not depend on X at W = 0
-    assert prepared.step(W, huge, labels, 0.1, W_next) == at_zero
+    assert prepared.step(W, huge, labels, 0.1) == at_zero
     _, G = loss.module.loss_and_score_gradient(np.zeros((3, 4)), np.eye(3)[:, labels], *loss.parameter_values({}))
-    np.testing.assert_allclose(W_next, -(0.1 / 4) * (G @ (huge * 1e-300)) * 1e300, rtol=1e-14)
-    # a finite loss and gradient whose step overflows: the same non-finite W_next as W - rate * gradient
+    np.testing.assert_allclose(W, -(0.1 / 4) * (G @ (huge * 1e-300)) * 1e300, rtol=1e-14)
+    # a finite loss and gradient whose step overflows: the same non-finite W as W - rate * gradient
     W = np.full((3, 2), 1e150)
     value, gradient = prepared(W, X, y)
-    W_next = np.empty_like(W)
-    assert prepared.step(W, X, y, 1e300, W_next) == value
     with np.errstate(over="ignore"):
         expected = W - 1e300 * gradient
     assert not np.all(np.isfinite(expected))
-    np.testing.assert_array_equal(W_next, expected)
+    assert prepared.step(W, X, y, 1e300) == value
+    np.testing.assert_array_equal(W, expected)
 
 
 @pytest.mark.parametrize("name", ["svm", "softmax"])

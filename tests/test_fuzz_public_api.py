@@ -440,7 +440,31 @@ LIBRARY_CASES = [
      ValueError, "derivation"),
     ("critical_points", "out-of-range", lambda c: symgrad.critical_points(symgrad.derive("a * x**2", "x")), ValueError,
      "derivation: user has parameters"),
+    ("numerical_gradient", "wrong-type", lambda c: symgrad.numerical_gradient(sum_of_squares, [1.0], h="1e-5"),
+     TypeError, "h"),
+    ("numerical_gradient", "wrong-type", lambda c: symgrad.numerical_gradient(sum_of_squares, [1.0], h=True),
+     TypeError, "h"),
+    ("numerical_gradient", "out-of-range", lambda c: symgrad.numerical_gradient(sum_of_squares, [1.0], h=-1e-5),
+     ValueError, "h"),
+    ("numerical_gradient", "nan-inf", lambda c: symgrad.numerical_gradient(sum_of_squares, [1.0], h=np.inf),
+     ValueError, "h"),
+    ("check_gradient", "out-of-range", lambda c: symgrad.check_gradient(sum_of_squares, [2.0], [1.0], seed=-1),
+     ValueError, "seed"),
+    ("check_gradient", "wrong-type", lambda c: symgrad.check_gradient(sum_of_squares, [2.0], [1.0], seed="3"),
+     TypeError, "seed"),
+    ("check_gradient", "wrong-type", lambda c: symgrad.check_gradient(sum_of_squares, [2.0], [1.0], seed=1.5),
+     TypeError, "seed"),
+    ("read_npy_in_chunks", "unusable-path", lambda c: symgrad.read_npy_in_chunks(truncated_npy(c), rows_per_chunk=10),
+     ValueError, "path: {truncated} is truncated: its header announces 100 x 8 float64 (6400 bytes of data)"),
 ]
+
+
+def truncated_npy(c) -> Path:
+    """A .npy file of 100 x 8 float64 whose last 100 bytes are missing (a download cut short)."""
+    path = c.root / "truncated.npy"
+    np.save(path, np.ones((100, 8)))
+    path.write_bytes(path.read_bytes()[:-100])
+    return path
 
 
 def case_id(cases, index):
@@ -452,7 +476,8 @@ def test_library_bad_input_by_category(index):
     _, category, call, error, prefix = LIBRARY_CASES[index]
     assert category in CATEGORIES
     c = context()
-    prefix = prefix.format(**{name: getattr(c, name) for name in ("wide", "empty", "unreadable", "a_file")})
+    prefix = prefix.format(**{name: getattr(c, name) for name in ("wide", "empty", "unreadable", "a_file")},
+                           truncated=c.root / "truncated.npy")
     if error is None:
         finite_result(call(c))
         return

@@ -48,3 +48,28 @@ def test_complex_step_reference_agrees_to_rounding_on_smooth_derivations(derivat
     x, parameters = data.draw(derivation_points(derivation, np.float64))
     report = check_derivation(derivation, x, "full", parameters=parameters, reference="complex_step", seed=seed)
     assert report.ok, report
+
+
+def test_no_smooth_point_is_drawn_where_the_gradient_underflows_in_float32():
+    from symgrad.codegen.compile import compile_derivation
+    from symgrad.symbolic.registry import get_derivation
+    from symgrad.verification.numerical import underflows
+
+    derivation = get_derivation("directional_derivative")
+    # a draw Hypothesis once made: u1 = 1.4e-45 makes d/dt f = 5 x2 u1 = 3.5e-45, 0 or subnormal in float32
+    parameters = {"x1": 0.0, "x2": 0.5, "x3": 0.0, "u1": 1.401298464324817e-45, "u2": 0.0, "u3": 0.0}
+    gradient = compile_derivation(derivation).gradient(np.float64(0.0), **parameters)
+    assert underflows(gradient, np.float32) and not underflows(gradient, np.float64)
+    assert underflows([0.0, 1e-39], np.float32) and not underflows([0.0, 1.2e-38, -3.0], np.float32)
+
+    @given(data=st.data())
+    def drawn(data):
+        for each in DERIVATIONS:
+            x, values = data.draw(derivation_points(each, np.float32))
+            compiled = compile_derivation(each)
+            with np.errstate(all="ignore"):
+                exact = np.append(compiled.value(x.astype(np.float64), **values),
+                                  compiled.gradient(x.astype(np.float64), **values))
+            assert not underflows(exact, np.float32)
+
+    drawn()

@@ -189,6 +189,7 @@ def is_inside_domain(derivation, x, parameters: dict, dtype) -> bool:
     import numpy as np
 
     from symgrad.verification.checker import default_step
+    from symgrad.verification.numerical import underflows
 
     point = np.asarray(x, dtype=dtype)
     radius = 4 * default_step(float(np.max(np.abs(point), initial=1.0)), dtype)
@@ -202,8 +203,7 @@ def is_inside_domain(derivation, x, parameters: dict, dtype) -> bool:
         gradient = compiled.gradient(point, **parameters)
         exact = np.concatenate([np.ravel(compiled.value(point.astype(np.float64), **parameters)),
                                 np.ravel(compiled.gradient(point.astype(np.float64), **parameters))])
-    underflows = (exact != 0) & (np.abs(exact) < np.finfo(dtype).tiny)
-    return bool(np.all(np.isfinite(values)) and np.all(np.isfinite(gradient)) and not np.any(underflows))
+    return bool(np.all(np.isfinite(values)) and np.all(np.isfinite(gradient)) and not underflows(exact, dtype))
 
 
 def smooth_point(derivation, rng, dtype, margin: float = 1e-3, subject: str | None = None):

@@ -267,6 +267,10 @@ def _npy_layout(path: str) -> tuple[tuple[int, int], np.dtype, int]:
     if len(shape) != 2 or fortran_order or dtype.hasobject:
         raise ValueError(f"path: {path} must hold a C-ordered 2-D numeric array, got shape {shape}, "
                          f"fortran_order={fortran_order}, dtype {dtype}")
+    expected, held = shape[0] * shape[1] * dtype.itemsize, os.path.getsize(path) - offset
+    if held < expected:
+        raise ValueError(f"path: {path} is truncated: its header announces {shape[0]} x {shape[1]} {dtype} "
+                         f"({expected} bytes of data), the file holds {held}")
     return shape, dtype, offset
 
 
@@ -287,6 +291,8 @@ def _read_rows(path: str, offset: int, dtype: np.dtype, number_of_columns: int, 
     with open(path, "rb") as file:
         file.seek(offset + start * number_of_columns * dtype.itemsize)
         rows = np.fromfile(file, dtype=dtype, count=(stop - start) * number_of_columns)
+    if rows.size != (stop - start) * number_of_columns:
+        raise ValueError(f"path: {path} was truncated after it was opened: rows {start} ... {stop - 1} are short")
     return rows.reshape(stop - start, number_of_columns)
 
 

@@ -301,7 +301,7 @@ class CompiledLoss:
 
 class PreparedLoss:
     """A classifier loss on checked batches: ``prepared(W, X, labels) -> (loss, dW)``, and
-    ``prepared.step(W, X, labels, rate, W_next) -> loss``, made once per training run by
+    ``prepared.step(W, X, labels, rate) -> loss`` (W updated in place), made once per training run by
     :meth:`CompiledLoss.prepared`.
 
     W (C, D) in the prepared dtype, X (N, D) real, labels (N,) integers in [0, C): the caller has checked them once
@@ -343,35 +343,33 @@ class PreparedLoss:
             raise_for_non_finite_result(self._loss, loss, S, W, reg)
         return loss, gradient
 
-    def step(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rate: float, W_next: np.ndarray) -> float:
-        """One gradient-descent step that never forms dL/dW: W_next = (1 - 2 rate lambda) W - (rate / N) G X, which
-        is W - rate dL/dW regrouped (rate / N scales G (C, N), not the (C, D) product): three passes over (C, D)
-        (two without L2) where forming the gradient and then stepping takes six. Returns the loss at W; W is not
-        changed.
+    def step(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rate: float) -> float:
+        """One gradient-descent step on W, in place, that never forms dL/dW: W <- (1 - 2 rate lambda) W -
+        (rate / N) G X, which is W - rate dL/dW regrouped (rate / N scales G (C, N), not the (C, D) product): three
+        passes over (C, D) (two without L2) where forming the gradient and then stepping takes six. Returns the loss
+        at W before the step.
 
-        W and W_next: distinct (C, D) arrays of the prepared dtype; rate >= 0. The result differs from
-        ``W - rate * self(W, X, labels)[1]`` by rounding only. When the scores, the loss or W_next are not finite,
-        the step is taken again that way, so it raises the same ValueError as a call, or leaves the same
-        non-finite W_next.
+        W: (C, D) of the prepared dtype; rate >= 0. The new W differs from ``W - rate * self(W, X, labels)[1]`` by
+        rounding only. When the scores, the loss or (rate / N) G X are not finite, W is left as it was and the step
+        is taken that way instead: it raises the same ValueError as a call, or makes the same update.
         """
         X = X if X.dtype.kind == "f" else X.astype(self._dtype)
         with np.errstate(over="ignore", invalid="ignore"):
             _, losses, G = self._per_example_terms(W, X, labels)
             loss = X.shape[0] ** (-1.0) * losses.sum()
-            rate_times_gradient_of_the_data = np.matmul(G * (rate / X.shape[0]), X, out=self._gradient)
             if self._reg > 0:
                 loss = loss + self._penalty_scale * np.vdot(W, W)
-                np.multiply(W, 1 - 2 * rate * self._reg, out=W_next)
-                W_next -= rate_times_gradient_of_the_data
-            else:
-                np.subtract(W, rate_times_gradient_of_the_data, out=W_next)
-            finite = all_finite(W_next)
-        loss = float(loss)
-        if not (finite and math.isfinite(loss)):
+            rate_times_gradient_of_the_data = np.matmul(G * (rate / X.shape[0]), X, out=self._gradient)
+            finite = all_finite(rate_times_gradient_of_the_data)
+            loss = float(loss)
+            if finite and math.isfinite(loss):
+                if self._reg > 0:
+                    W *= 1 - 2 * rate * self._reg
+                W -= rate_times_gradient_of_the_data
+                return loss
             loss, gradient = self(W, X, labels)
-            with np.errstate(over="ignore", invalid="ignore"):
-                gradient *= rate
-                np.subtract(W, gradient, out=W_next)
+            gradient *= rate
+            W -= gradient
         return loss
 
     def _per_example_terms(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray) -> tuple:

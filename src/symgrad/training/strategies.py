@@ -400,8 +400,7 @@ def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, p
         X_B, y_B = next(batches)
         if objective.steps_without_gradient(X_B) and not rule_reads_the_gradient:
             rates.append(rule(k, W, None))
-            loss, W = objective.stepped(k, W, X_B, y_B, rates[-1])
-            return loss, W
+            return objective.stepped(k, W, X_B, y_B, rates[-1]), W
         loss, gradient = objective(k, W, X_B, y_B)
         rates.append(rule(k, W, gradient))
         W = objective.updated(W, rates[-1], gradient)
@@ -430,7 +429,6 @@ class _Objective:
             self._compiled.prepared(weights_shape, dtype, self._reg, self._values) if self._compiled else None)
         self._strategy, self._hint = strategy, hint
         self._evaluated = False
-        self._spare_weights: np.ndarray | None = None
 
     def __call__(self, k: int, W: np.ndarray, X, y) -> tuple[float, np.ndarray]:
         """(loss, gradient) at W on the rows X, y; a compiled loss's gradient is a buffer that the next call
@@ -457,19 +455,15 @@ class _Objective:
         """True for a compiled loss on NumPy rows X: :meth:`stepped` can take the step."""
         return self._prepared is not None and isinstance(X, np.ndarray)
 
-    def stepped(self, k: int, W: np.ndarray, X: np.ndarray, y: np.ndarray, rate: float) -> tuple[float, np.ndarray]:
-        """(loss at W, W - rate * gradient) by :meth:`PreparedLoss.step`, into the other of two weight buffers that
-        the run alternates between (W itself is not changed); raised as :meth:`__call__` would."""
-        if self._spare_weights is None:
-            self._spare_weights = np.empty_like(W)
-        W_next = self._spare_weights
+    def stepped(self, k: int, W: np.ndarray, X: np.ndarray, y: np.ndarray, rate: float) -> float:
+        """The loss at W, after W <- W - rate * gradient in place by :meth:`PreparedLoss.step`; raised as
+        :meth:`__call__` would."""
         try:
-            loss = self._prepared.step(W, X, y, rate, W_next)
+            loss = self._prepared.step(W, X, y, rate)
         except ValueError as error:
             self._stop(k, X, error)
         self._evaluated = True
-        self._spare_weights = W
-        return loss, W_next
+        return loss
 
     def _stop(self, k: int, X, error: ValueError) -> NoReturn:
         """Raise for a ValueError of step k: as it is on the run's first evaluation (the inputs as given: the error

@@ -527,6 +527,7 @@ def validated_inputs(f, grad, x, seed):
     """(x as a floating copy (S), claimed gradient (S), rng, seed) after the checks every verb shares."""
     if not callable(f):
         raise TypeError(f"f: expected a callable returning a number, got {type(f).__name__}")
+    seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else count(seed, "seed", minimum=0)
     point = floating_copy(x)
     if point.size == 0:
         raise ValueError(f"x: empty array of shape {point.shape}; nothing to check")
@@ -541,11 +542,7 @@ def validated_inputs(f, grad, x, seed):
         raise TypeError(f"grad: expected a real gradient, got dtype {claimed.dtype}")
     if not np.issubdtype(claimed.dtype, np.floating):
         claimed = claimed.astype(np.float64)
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**32)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
-    return point, claimed, np.random.default_rng(int(seed)), int(seed)
+    return point, claimed, np.random.default_rng(seed), seed
 
 
 def _coordinate_label(index) -> str:

@@ -12,6 +12,8 @@ from typing import Callable
 
 import numpy as np
 
+from symgrad.validation import positive_number
+
 METHODS = ("centered", "forward")
 
 #: Step h of the complex step (see :func:`complex_step_gradient`).
@@ -60,6 +62,13 @@ def check_finite_point(point: np.ndarray) -> None:
         raise ValueError(f"x: must be finite, got {point[bad]} at index {bad}")
 
 
+def underflows(exact, dtype) -> bool:
+    """True when a nonzero entry of ``exact`` (values computed in float64) is smaller in magnitude than the smallest
+    normal number of ``dtype``: there it is 0 or subnormal, and a check has nothing left to compare."""
+    exact = np.asarray(exact, dtype=np.float64)
+    return bool(np.any((exact != 0) & (np.abs(exact) < np.finfo(dtype).tiny)))
+
+
 def numerical_gradient(f: Callable, x, h: float = 1e-5, method: str = "centered", dtype=None) -> np.ndarray:
     """Finite-difference gradient of a scalar function over every coordinate of ``x``.
 
@@ -79,8 +88,7 @@ def numerical_gradient(f: Callable, x, h: float = 1e-5, method: str = "centered"
     """
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    if not (np.isfinite(h) and h > 0):
-        raise ValueError(f"h: the step must be a finite number > 0, got {h!r}")
+    h = positive_number(h, "h")
     point = floating_copy(x, dtype)
     if not np.all(np.isfinite(point)):
         raise ValueError("x: must be finite (found NaN or inf)")
