@@ -422,3 +422,8 @@ def test_check_draws_no_point_where_float32_underflows():
     assert cli.is_inside_domain(derivation, np.array(-124.0), {}, np.float64)
     assert not cli.is_inside_domain(derivation, np.array(-124.0), {}, np.float32)
     assert cli.is_inside_domain(derivation, np.array(-4.0), {}, np.float32)
+    # only the gradient underflows (1e-40), only the value does ((1e-20)^2): each is refused in float32 alone
+    for formula, x in (("1 + 1e-40*x", 1.0), ("x**2", 1e-20)):
+        derivation = derive(formula, "x")
+        assert cli.is_inside_domain(derivation, np.array(x), {}, np.float64), formula
+        assert not cli.is_inside_domain(derivation, np.array(x), {}, np.float32), formula

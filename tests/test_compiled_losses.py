@@ -185,12 +185,16 @@ def test_a_prepared_step_is_the_gradient_step_up_to_rounding(name, dtype):
     for reg in (0.0, 0.03):
         W = rng.normal(size=(4, 7)).astype(dtype)
         prepared = loss.prepared(W.shape, dtype, reg, loss.parameter_values({}))
-        for examples, rate in ((1, 0.5), (5, 0.0), (64, 1e-3), (257, 3.0), (3, 0.1)):
+        for examples, rate in ((1, 0.5), (5, 0.0), (64, 1e-3), (257, 3.0), (3, 0.1), (9, 0.2)):
             X, y = rng.normal(size=(examples, 7)).astype(dtype), rng.integers(0, 4, examples)
+            features = X
+            if examples == 9:  # integer features: the step computes in the prepared dtype, as if they were cast
+                features = rng.integers(-3, 4, size=(examples, 7))
+                X = features.astype(dtype)
             expected_loss, gradient = loss(W, X, y, reg)
             expected = W - dtype(rate) * gradient
             scale = np.abs(W).max() + rate * np.abs(gradient).max()
-            value = prepared.step(W, X, y, rate)  # W updated in place
+            value = prepared.step(W, features, y, rate)  # W updated in place
             assert value == expected_loss and type(value) is float  # the loss at W before the step, as a call gives
             assert W.dtype == dtype and np.abs(W - expected).max() <= 8 * unit * scale
 

@@ -53,7 +53,7 @@ def test_complex_step_reference_agrees_to_rounding_on_smooth_derivations(derivat
 def test_no_smooth_point_is_drawn_where_the_gradient_underflows_in_float32():
     from symgrad.codegen.compile import compile_derivation
     from symgrad.symbolic.registry import get_derivation
-    from symgrad.verification.numerical import underflows
+    from symgrad.runtime.compiled_derivation import underflows
 
     derivation = get_derivation("directional_derivative")
     # a draw Hypothesis once made: u1 = 1.4e-45 makes d/dt f = 5 x2 u1 = 3.5e-45, 0 or subnormal in float32

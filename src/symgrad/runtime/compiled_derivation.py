@@ -77,6 +77,15 @@ class CompiledDerivation:
         values = [np.abs(np.asarray(value, dtype=np.float64)) for value in self.kink_function(*arguments)]
         return float(min((np.min(v) for v in values), default=np.inf))
 
+    def underflows(self, point: npt.ArrayLike, dtype, /, **parameters: npt.ArrayLike) -> bool:
+        """True when, computed in float64 at ``point`` (shape ``shape``), an entry of the value or gradient
+        :func:`underflows` in ``dtype``: there ``dtype`` holds 0 or a subnormal, and a check has nothing to compare
+        (sqrt(-x - 3) exp(x) at x = -124 is 1e-53, 0 in float32)."""
+        at_point = np.asarray(point, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            exact = np.append(self.value(at_point, **parameters), self.gradient(at_point, **parameters))
+        return underflows(exact, dtype)
+
     def _arguments(self, point, parameters):
         point = np.asarray(point)
         if not np.issubdtype(point.dtype, np.inexact):
@@ -99,3 +108,10 @@ class CompiledDerivation:
         variables = [point[index] for index in np.ndindex(self.shape)]
         batch = np.broadcast_shapes(point.shape[len(self.shape) :], *(np.shape(v) for v in values))
         return point, variables + values, batch
+
+
+def underflows(exact: npt.ArrayLike, dtype) -> bool:
+    """True when a nonzero entry of ``exact`` (values computed in float64) is smaller in magnitude than the smallest
+    normal number of ``dtype``: there it is 0 or subnormal."""
+    exact = np.asarray(exact, dtype=np.float64)
+    return bool(np.any((exact != 0) & (np.abs(exact) < np.finfo(dtype).tiny)))

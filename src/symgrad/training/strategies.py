@@ -398,7 +398,7 @@ def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, p
     def descend(k):
         nonlocal W
         X_B, y_B = next(batches)
-        if objective.steps_without_gradient(X_B) and not rule_reads_the_gradient:
+        if objective.prepared_for(X_B) and not rule_reads_the_gradient:
             rates.append(rule(k, W, None))
             return objective.stepped(k, W, X_B, y_B, rates[-1]), W
         loss, gradient = objective(k, W, X_B, y_B)
@@ -434,7 +434,7 @@ class _Objective:
         """(loss, gradient) at W on the rows X, y; a compiled loss's gradient is a buffer that the next call
         overwrites (see :meth:`updated`)."""
         try:
-            if self.steps_without_gradient(X):
+            if self.prepared_for(X):
                 loss, gradient = self._prepared(W, X, y)
             elif self._compiled is None:
                 loss, gradient = self._loss_and_grad(W, X, y, reg=self._reg)
@@ -451,8 +451,9 @@ class _Objective:
                                         f"{np.count_nonzero(~np.isfinite(gradient))} non-finite entries")
         return loss, gradient
 
-    def steps_without_gradient(self, X) -> bool:
-        """True for a compiled loss on NumPy rows X: :meth:`stepped` can take the step."""
+    def prepared_for(self, X) -> bool:
+        """True for a compiled loss on NumPy rows X: its prepared loss evaluates them, and :meth:`stepped` can take
+        a step on them."""
         return self._prepared is not None and isinstance(X, np.ndarray)
 
     def stepped(self, k: int, W: np.ndarray, X: np.ndarray, y: np.ndarray, rate: float) -> float:

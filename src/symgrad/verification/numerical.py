@@ -62,13 +62,6 @@ def check_finite_point(point: np.ndarray) -> None:
         raise ValueError(f"x: must be finite, got {point[bad]} at index {bad}")
 
 
-def underflows(exact, dtype) -> bool:
-    """True when a nonzero entry of ``exact`` (values computed in float64) is smaller in magnitude than the smallest
-    normal number of ``dtype``: there it is 0 or subnormal, and a check has nothing left to compare."""
-    exact = np.asarray(exact, dtype=np.float64)
-    return bool(np.any((exact != 0) & (np.abs(exact) < np.finfo(dtype).tiny)))
-
-
 def numerical_gradient(f: Callable, x, h: float = 1e-5, method: str = "centered", dtype=None) -> np.ndarray:
     """Finite-difference gradient of a scalar function over every coordinate of ``x``.
 
