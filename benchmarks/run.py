@@ -120,8 +120,10 @@ def device_arrays(W, X, y):
         return jax.device_put(W), jax.device_put(X), jax.device_put(y)
 
 
-def symgrad_jax_case(loss: str):
-    """symgrad's JAX backend, given the same device arrays as JAX's own case; None without JAX."""
+def symgrad_jax_case(loss: str, both_layouts: bool = False):
+    """symgrad's JAX backend, given the same device arrays as JAX's own case, or with ``both_layouts`` X as
+    :class:`~symgrad.backends.jax_backend.DeviceExamples` (rows and columns on the device, twice the memory);
+    None without JAX."""
     try:
         jax_function = symgrad.loss_and_grad_function(loss, "jax")
     except ImportError:
@@ -130,7 +132,10 @@ def symgrad_jax_case(loss: str):
     def run(W, X, y):
         return jax_function(np.asarray(W), X, np.asarray(y), reg=REG)
 
-    return run, device_arrays
+    def device_examples(W, X, y):
+        return W, jax_function.place_examples(X), y
+
+    return run, (device_examples if both_layouts else device_arrays)
 
 
 def torch_cases():
@@ -193,6 +198,7 @@ def median_times(cases: dict, repeats: int, calls: int) -> dict:
 HAND_WRITTEN = {"svm": reference_svm, "softmax": reference_softmax}
 FLOOR = "floor (X W^T and G^T X)"
 JAX_OWN, SYMGRAD_JAX = "JAX jit(value_and_grad)", "symgrad JAX backend"
+SYMGRAD_JAX_BOTH = "symgrad JAX, DeviceExamples"
 
 
 def regression_problem(loss: str, W: np.ndarray, y: np.ndarray, G: np.ndarray, rng) -> tuple:
@@ -222,7 +228,8 @@ def gradient_table(n: int, d: int, c: int, repeats: int, calls: int) -> list[tup
                 W, y, G = regression_problem(loss, weights, labels, score_gradients, rng)
             compiled = symgrad.loss_and_grad_function(loss)
             cases = {FLOOR: lambda: floor(W, X, y, G), "symgrad compiled": lambda: compiled(W, X, y, reg=REG)}
-            implementations = {SYMGRAD_JAX: symgrad_jax_case(loss)} if JAX_OWN in frameworks else {}
+            implementations = ({SYMGRAD_JAX: symgrad_jax_case(loss), SYMGRAD_JAX_BOTH: symgrad_jax_case(loss, True)}
+                               if JAX_OWN in frameworks else {})
             if loss in HAND_WRITTEN:
                 cases["NumPy hand-vectorized"] = lambda reference=HAND_WRITTEN[loss]: reference(W, X, y)
                 implementations.update({name: peers[loss] for name, peers in frameworks.items()})
@@ -246,8 +253,9 @@ def gradient_table(n: int, d: int, c: int, repeats: int, calls: int) -> list[tup
 
 
 def jax_table(n: int, d: int, c: int, repeats: int, calls: int) -> list[tuple]:
-    """Rows (dtype, n, loss, symgrad JAX ms, JAX's own ms, ratio) for the SVM and softmax, timed on their own:
-    the two alternate (ABBA), so that neither pays for waking JAX after another library more often."""
+    """Rows (dtype, n, loss, symgrad JAX ms on X, on DeviceExamples ms, JAX's own ms, the two ratios to JAX's own)
+    for the SVM and softmax, timed on their own: the three run in forward then backward order (ABC CBA), so that
+    none pays for waking JAX after another library more often."""
     if not jax_cases():
         return []
     rng = np.random.default_rng(0)
@@ -259,19 +267,19 @@ def jax_table(n: int, d: int, c: int, repeats: int, calls: int) -> list[tuple]:
         y = rng.integers(0, c, size=n)
         for loss in HAND_WRITTEN:
             (own, prepare), (ours, _) = jax_cases()[JAX_OWN][loss], symgrad_jax_case(loss)
-            arguments = prepare(W, X, y)
-            cases = {"ours": lambda: ours(*arguments), "own": lambda: own(*arguments)}
+            arguments, examples = prepare(W, X, y), symgrad_jax_case(loss, True)[1](W, X, y)
+            cases = {"ours": lambda: ours(*arguments), "both": lambda: ours(*examples), "own": lambda: own(*arguments)}
             samples = {name: [] for name in cases}
             for call in cases.values():
                 call()
             for round_number in range(2 * repeats):
-                for name in (("ours", "own") if round_number % 4 in (0, 3) else ("own", "ours")):
+                for name in (list(cases) if round_number % 2 == 0 else list(cases)[::-1]):
                     start = time.perf_counter()
                     for _ in range(calls):
                         cases[name]()
                     samples[name].append((time.perf_counter() - start) / calls)
-            ours_ms, own_ms = (1e3 * statistics.median(samples[name]) for name in ("ours", "own"))
-            rows.append((np.dtype(dtype).name, n, loss, ours_ms, own_ms, ours_ms / own_ms))
+            ours_ms, both_ms, own_ms = (1e3 * statistics.median(samples[name]) for name in ("ours", "both", "own"))
+            rows.append((np.dtype(dtype).name, n, loss, ours_ms, both_ms, own_ms, ours_ms / own_ms, both_ms / own_ms))
             print(f"JAX {rows[-1]}", flush=True)
     return rows
 
@@ -440,12 +448,16 @@ def render(rows, jax_comparison, cold, check, sizes, training, training_setup) -
     ]
     lines += [f"| {dt} | {n} | {loss} | {name} | {ms:.2f} | {ratio:.3f} |" for dt, n, loss, name, ms, ratio in rows]
     if jax_comparison:
-        lines += ["", "symgrad's JAX backend against JAX's own `jit(value_and_grad)`: the same device arrays, the two "
-                  "timed on their own, alternating (ABBA), medians:", "",
-                  "| dtype | N | loss | symgrad JAX backend ms | JAX jit(value_and_grad) ms | symgrad ÷ JAX |",
-                  "|---|---:|---|---:|---:|---:|"]
-        lines += [f"| {dt} | {n} | {loss} | {ours:.2f} | {own:.2f} | {ratio:.3f} |"
-                  for dt, n, loss, ours, own, ratio in jax_comparison]
+        lines += ["", "symgrad's JAX backend against JAX's own `jit(value_and_grad)`, timed on their own, in forward "
+                  "then backward order (ABC CBA), medians. \"On X\": the same device arrays as JAX's own. "
+                  "\"DeviceExamples\": X placed once in both layouts, rows (N, D) and columns (D, N), twice the "
+                  "memory, as `full_batch_gradient_descent` on JAX places it; the gradient's product then "
+                  "contracts over a contiguous axis.", "",
+                  "| dtype | N | loss | symgrad JAX on X ms | symgrad JAX on DeviceExamples ms "
+                  "| JAX jit(value_and_grad) ms | on X ÷ JAX | DeviceExamples ÷ JAX |",
+                  "|---|---:|---|---:|---:|---:|---:|---:|"]
+        lines += [f"| {dt} | {n} | {loss} | {ours:.2f} | {both:.2f} | {own:.2f} | {ratio:.3f} | {both_ratio:.3f} |"
+                  for dt, n, loss, ours, both, own, ratio, both_ratio in jax_comparison]
     n, d, steps, batch_size = training_setup
     lines += ["", f"Whole training runs: {steps} mini-batch steps, B = {batch_size}, N = {n}, D = {d}, C = 10, "
               f"{TRAINING_ROUNDS} rounds of both runs in alternating order; medians of the times and of the "

@@ -37,12 +37,13 @@ def test_side_by_side_benchmark_quick_mode_with_its_dask_sections():
     pytest.importorskip("jax")
     pytest.importorskip("dask.distributed")
     output = run_quick("run.py")
-    for implementation in ("floor (X W^T and G^T X)", "symgrad compiled", "symgrad JAX backend"):
+    for implementation in ("floor (X W^T and G^T X)", "symgrad compiled", "symgrad JAX backend",
+                           "symgrad JAX, DeviceExamples"):
         assert output.count(f"| {implementation} |") == 2 * len(loss_names()) * 2  # dtypes x losses x sizes
     for implementation in ("NumPy hand-vectorized", "JAX jit(value_and_grad)"):
         assert output.count(f"| {implementation} |") == 2 * 2 * 2  # peers for the SVM and softmax
     rows = table_rows(output, "float32") + table_rows(output, "float64")
-    jax_comparison = [row for row in rows if len(row) == 6 and row[3].replace(".", "").isdigit()]
+    jax_comparison = [row for row in rows if len(row) == 8]
     assert sorted((row[0], row[1], row[2]) for row in jax_comparison) == sorted(
         (dtype, n, loss) for dtype in ("float32", "float64") for n in ("2000", "256") for loss in ("softmax", "svm"))
     training = [row for row in rows if len(row) == 7]

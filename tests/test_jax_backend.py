@@ -11,7 +11,7 @@ import symgrad
 
 pytest.importorskip("jax")
 
-from symgrad.backends.jax_backend import jax_loss_and_grad, jax_module_text  # noqa: E402
+from symgrad.backends.jax_backend import DeviceExamples, jax_loss_and_grad, jax_module_text  # noqa: E402
 from symgrad.runtime.catalog import compiled_loss, loss_names  # noqa: E402
 from random_problems import integer_problem  # noqa: E402
 
@@ -135,16 +135,119 @@ def test_without_jax_building_a_loss_names_the_extra():
     assert "pip install 'symgrad[jax]'" in output
 
 
+@pytest.mark.parametrize("reg", [0.0, 0.1])
+@pytest.mark.parametrize("examples", ["NumPy X", "DeviceExamples"])
 @pytest.mark.parametrize("name", loss_names())
-def test_every_compiled_loss_runs_on_jax_equal_to_numpy_in_float64_at_kinks_too(name):
+def test_every_compiled_loss_runs_on_jax_equal_to_numpy_in_float64_at_kinks_too(name, examples, reg):
     function = symgrad.loss_and_grad_function(name)
     for seed in range(3):
         weights, X, targets = integer_problem(compiled_loss(name), seed)
-        expected = function(weights, X, targets, reg=0.1)
-        got = jax_loss_and_grad(name)(weights, X, targets, reg=0.1)
+        expected = function(weights, X, targets, reg=reg)
+        got = jax_loss_and_grad(name)(weights, X if examples == "NumPy X" else DeviceExamples(X), targets, reg=reg)
         assert got[0] == pytest.approx(expected[0], rel=1e-10)
-        assert got[1].dtype == np.float64 and got[1].shape == weights.shape
+        assert got[1].dtype == np.float64 and got[1].shape == weights.shape and got[1].flags.c_contiguous
         assert relative_difference(got[1], expected[1]) <= 1e-10
+
+
+@pytest.mark.parametrize("name", [name for name in loss_names() if compiled_loss(name).kind != "classifier"])
+def test_a_regression_loss_one_vs_rest_on_device_examples_equals_numpy(name):
+    one_vs_rest = compiled_loss(name).one_vs_rest()
+    rng = np.random.default_rng(5)
+    W, X, y = rng.integers(-2, 3, size=(3, 4)).astype(float), rng.integers(-1, 2, size=(30, 4)), rng.integers(0, 3, 30)
+    expected = one_vs_rest.public_function(W, X, y, reg=0.1)
+    got = jax_loss_and_grad(name, one_vs_rest=True)(W, DeviceExamples(X.astype(float)), y, reg=0.1)
+    assert got[0] == pytest.approx(expected[0], rel=1e-10)
+    assert relative_difference(got[1], expected[1]) <= 1e-10
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32])
+def test_device_examples_hold_x_in_both_layouts_in_its_dtype(dtype):
+    import jax
+
+    X = (np.arange(12).reshape(4, 3) - 5).astype(dtype)
+    examples = DeviceExamples(X)
+    assert examples.shape == (4, 3) and examples.dtype == np.dtype(dtype)
+    assert examples.rows.shape == (4, 3) and examples.columns.shape == (3, 4)
+    np.testing.assert_array_equal(np.asarray(examples.rows), X)
+    np.testing.assert_array_equal(np.asarray(examples.columns), X.T)
+    np.testing.assert_array_equal(np.asarray(examples), X)
+    assert examples.nbytes == 2 * X.nbytes
+    assert "DeviceExamples(shape=(4, 3)" in repr(examples)
+    on_device = jax.device_put(X.astype(np.float32))
+    assert DeviceExamples(on_device).rows is on_device
+
+
+def test_device_examples_in_float32_compute_in_float32():
+    from symgrad.backends.jax_backend import _jitted
+
+    rng = np.random.default_rng(3)
+    W, X, y = rng.normal(size=(4, 5)).astype(np.float32), rng.normal(size=(16, 5)).astype(np.float32), rng.integers(0, 4, 16)
+    examples = DeviceExamples(X)
+    for name in ("svm", "softmax"):
+        loss, dW = jax_loss_and_grad(name)(W, examples, y, reg=0.1)
+        expected_loss, expected_dW = NUMPY_BACKEND[name](W, X, y, reg=0.1)
+        assert dW.dtype == np.float32 and dW.flags.c_contiguous
+        assert loss == pytest.approx(expected_loss, rel=1e-5)
+        np.testing.assert_allclose(dW, expected_dW, rtol=1e-4, atol=1e-5)
+        lowered = _jitted(name, True, False, True).lower(W, examples.rows, examples.columns, y,
+                                                        *np.ones(1 + len(compiled_loss(name).parameters), np.float32))
+        assert "f32" in lowered.as_text() and "f64" not in lowered.as_text()
+
+
+@pytest.mark.parametrize(
+    "X, error, message",
+    [
+        (np.ones(3), ValueError, "^X: expected a 2-D array (N, D), got shape (3,)"),
+        (np.ones((2, 3, 4)), ValueError, "^X: expected a 2-D array (N, D), got shape (2, 3, 4)"),
+        (np.ones((0, 3)), ValueError, "^X: the batch is empty (N = 0)"),
+        (np.ones((2, 3), complex), TypeError, "^X: expected a real (floating or integer) array (N, D), got dtype complex"),
+        (np.ones((2, 3), bool), TypeError, "^X: expected a real (floating or integer) array (N, D), got dtype bool"),
+        (np.array([["a", "b"]]), TypeError, "^X: expected a real (floating or integer) array (N, D), got dtype <U1"),
+        (np.array(2.0), ValueError, "^X: expected a 2-D array (N, D), got shape ()"),
+    ],
+)
+def test_device_examples_refuse_what_a_loss_refuses_as_x(X, error, message):
+    with pytest.raises(error, match=re.escape(message[1:]) if message.startswith("^") else message):
+        DeviceExamples(X)
+
+
+def test_a_loss_checks_device_examples_as_it_checks_x():
+    W, y = np.zeros((3, 4)), np.array([0, 1, 2, 0])
+    examples = DeviceExamples(np.ones((4, 5)))
+    for X in (np.ones((4, 5)), examples):
+        with pytest.raises(ValueError, match="^X: has 5 features"):
+            jax_loss_and_grad("svm")(W, X, y)
+    with pytest.raises(ValueError, match=r"^y: expected labels of shape \(4,\)"):
+        jax_loss_and_grad("svm")(np.zeros((3, 5)), examples, y[:3])
+    with_nan = np.ones((4, 5))
+    with_nan[2, 1] = np.nan
+    with pytest.raises(ValueError) as expected:
+        symgrad.svm_loss_and_grad(np.ones((3, 5)), with_nan, y)
+    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+        jax_loss_and_grad("svm")(np.ones((3, 5)), DeviceExamples(with_nan), y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_full_batch_descent_on_jax_places_x_once_and_steps_as_numpy(dtype):
+    jax_svm = jax_loss_and_grad("svm")
+    received = []
+
+    def spy(W, X, y, reg=0.0):
+        received.append(X)
+        return jax_svm(W, X, y, reg=reg)
+
+    spy.place_examples = jax_svm.place_examples
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(60, 7)).astype(dtype), rng.integers(0, 3, 60)
+    arguments = dict(learning_rate=0.1, steps=6, reg=0.01, rng=0, progress=False)
+    on_jax = symgrad.full_batch_gradient_descent(spy, X, y, **arguments)
+    on_numpy = symgrad.full_batch_gradient_descent(symgrad.svm_loss_and_grad, X, y, **arguments)
+    assert len(received) == 6 and all(isinstance(X_B, DeviceExamples) for X_B in received)
+    assert len({id(X_B) for X_B in received}) == 1
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(on_jax.losses, on_numpy.losses, rtol=tolerance)
+    np.testing.assert_allclose(on_jax.W, on_numpy.W, rtol=tolerance, atol=tolerance * 1e-2)
+    assert on_jax.W.dtype == dtype
 
 
 def test_x_may_be_a_jax_array_on_its_device():

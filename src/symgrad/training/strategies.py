@@ -197,7 +197,7 @@ def random_search(
     validation.count(candidates, "candidates")
     validation.positive_number(weight_scale, "weight_scale")
     objective = _Objective("random search", loss_and_grad, reg, shape, X.dtype, "try a smaller weight_scale")
-    data = _all_rows(X, y)
+    data = _all_rows(X, y, loss_and_grad)
     best_W, best_loss = None, np.inf
 
     def draw(k):
@@ -240,7 +240,7 @@ def random_local_search(
     validation.count(steps, "steps")
     validation.positive_number(step_size, "step_size")
     objective = _Objective("random local search", loss_and_grad, reg, shape, X.dtype, "try a smaller step_size")
-    data = _all_rows(X, y)
+    data = _all_rows(X, y, loss_and_grad)
     W = _start(W0, shape, weight_scale, X.dtype, rng)
     loss = objective(0, W, *data)[0]
 
@@ -289,7 +289,7 @@ def full_batch_gradient_descent(
     """
     X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng, scan_values=False)
     W = _start(W0, shape, weight_scale, X.dtype, rng)
-    every_step_all_rows = itertools.repeat(_all_rows(X, y))
+    every_step_all_rows = itertools.repeat(_all_rows(X, y, loss_and_grad))
     return _descend("gradient descent", loss_and_grad, X, y, every_step_all_rows, learning_rate, steps, W, reg, progress)
 
 
@@ -510,9 +510,13 @@ class _Objective:
         return float(value), gradient
 
 
-def _all_rows(X, y) -> tuple:
+def _all_rows(X, y, loss_and_grad: Callable) -> tuple:
     """(X, labels) for a step on all N examples: on a cluster the labels are persisted beside X's chunks, so that
-    a step ships no labels."""
+    a step ships no labels; for a loss that places its examples on a device (the JAX backend's
+    ``place_examples``), NumPy X is placed there once per run, not copied at every step."""
+    place_examples = getattr(loss_and_grad, "place_examples", None)
+    if place_examples is not None and isinstance(X, np.ndarray):
+        return place_examples(X), y
     if is_dask_array(X) and on_a_cluster(X):
         import dask.array as da
 
