@@ -234,8 +234,7 @@ def jax_loss_and_grad(loss_name: str, one_vs_rest: bool = False) -> Callable:
         if not scores_are_finite:
             raise_for_non_finite_scores(weights, np.asarray(X), loss.weights_name)
         if not (math.isfinite(value) and np.all(np.isfinite(gradient))):
-            scores = np.asarray(X, dtype=np.float64) @ weights.T.astype(np.float64)
-            raise_for_non_finite_result(loss, value, scores, weights, reg)
+            raise_for_non_finite_result(loss, value, np.asarray(X, dtype=np.float64), weights, reg)
         gradient = np.ascontiguousarray(gradient, dtype=weights.dtype) if columns else gradient.astype(weights.dtype)
         return value, gradient if loss.kind == "classifier" else gradient[0]
 
