@@ -225,6 +225,15 @@ def test_a_loss_checks_device_examples_as_it_checks_x():
         symgrad.svm_loss_and_grad(np.ones((3, 5)), with_nan, y)
     with pytest.raises(ValueError, match=re.escape(str(expected.value))):
         jax_loss_and_grad("svm")(np.ones((3, 5)), DeviceExamples(with_nan), y)
+    # scores +-1e308 are finite, the margin 2e308 is not; a penalty that overflows
+    overflowing_margin = (np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]), np.array([[1.0, 0.0], [1.0, 1.0]]),
+                          np.array([1, 1]), 0.0)
+    overflowing_penalty = (np.full((3, 2), 1e200), np.zeros((2, 2)), np.array([0, 1]), 1.0)
+    for W, X, labels, reg in (overflowing_margin, overflowing_penalty):
+        with pytest.raises(ValueError) as expected:
+            symgrad.svm_loss_and_grad(W, X, labels, reg=reg)
+        with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+            jax_loss_and_grad("svm")(W, DeviceExamples(X), labels, reg=reg)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -19,7 +19,7 @@ X held on the device in both layouts, rows (N, D) and columns (D, N): twice the 
 call. Of the two products, S = X W^T contracts over X's contiguous axis, and dL/dW = G^T X / N over its examples
 axis, which XLA:CPU measured ~1.6x slower (57 against 35 ms at N = 49000, D = 3073, float32); with the columns,
 the second product is computed as its transpose X^T G / N, whose contraction is contiguous too (34 ms), and
-the whole call took 0.74-0.78x JAX's own ``jit(value_and_grad)`` on X alone (``benchmarks/run.py``). X is checked
+the whole call took 0.73-0.78x JAX's own ``jit(value_and_grad)`` on X alone (``benchmarks/run.py``). X is checked
 by its shape and dtype; its values are scanned only when the scores are not finite, to name the cause.
 
 Precision. The loss computes in ``result_type(W, X)``. JAX computes in 32 bits unless ``jax_enable_x64`` is on;
