@@ -259,6 +259,27 @@ def test_full_batch_descent_on_jax_places_x_once_and_steps_as_numpy(dtype):
     assert on_jax.W.dtype == dtype
 
 
+@pytest.mark.parametrize("strategy", ["random_search", "random_local_search"])
+def test_the_search_strategies_on_jax_place_x_once_and_find_what_numpy_finds(strategy):
+    jax_svm = jax_loss_and_grad("svm")
+    received = []
+
+    def spy(W, X, y, reg=0.0):
+        received.append(X)
+        return jax_svm(W, X, y, reg=reg)
+
+    spy.place_examples = jax_svm.place_examples
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(50, 5)), rng.integers(0, 3, 50)
+    run = getattr(symgrad, strategy)
+    options = dict(rng=1, progress=False, **({"candidates": 7} if strategy == "random_search" else {"steps": 7}))
+    on_jax, on_numpy = run(spy, X, y, **options), run(symgrad.svm_loss_and_grad, X, y, **options)
+    assert received and all(isinstance(X_B, DeviceExamples) for X_B in received)
+    assert len({id(X_B) for X_B in received}) == 1
+    np.testing.assert_allclose(on_jax.losses, on_numpy.losses, rtol=1e-12)
+    np.testing.assert_array_equal(on_jax.W, on_numpy.W)
+
+
 def test_x_may_be_a_jax_array_on_its_device():
     import jax
 

@@ -201,8 +201,8 @@ def jax_loss_and_grad(loss_name: str, one_vs_rest: bool = False) -> Callable:
         ``f(W, X, y, reg=0.0, **parameters) -> (loss: float, gradient: NumPy array in W's dtype)``, with the
         arguments and checks of the NumPy loss (:class:`symgrad.runtime.losses.CompiledLoss`); it computes in
         ``result_type(W, X)``, and X may be a NumPy array, a ``jax.Array`` or :class:`DeviceExamples`. Its
-        ``place_examples`` is :class:`DeviceExamples`: the training strategies that step on all N examples
-        (:func:`symgrad.training.full_batch_gradient_descent`, random search) place a NumPy X with it once per run.
+        ``place_examples`` is :class:`DeviceExamples`: the training strategies that evaluate all N examples at
+        every step (full-batch descent, random search, random local search) place a NumPy X with it once per run.
 
     Raises:
         ImportError: JAX is not installed (``pip install 'symgrad[jax]'``).
