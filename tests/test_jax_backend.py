@@ -236,8 +236,9 @@ def test_a_loss_checks_device_examples_as_it_checks_x():
             jax_loss_and_grad("svm")(W, DeviceExamples(X), labels, reg=reg)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_full_batch_descent_on_jax_places_x_once_and_steps_as_numpy(dtype):
+def spied_jax_svm():
+    """(the JAX SVM as a plain function that records the X of every call, that list): it keeps the backend's
+    ``place_examples``."""
     jax_svm = jax_loss_and_grad("svm")
     received = []
 
@@ -246,6 +247,12 @@ def test_full_batch_descent_on_jax_places_x_once_and_steps_as_numpy(dtype):
         return jax_svm(W, X, y, reg=reg)
 
     spy.place_examples = jax_svm.place_examples
+    return spy, received
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_full_batch_descent_on_jax_places_x_once_and_steps_as_numpy(dtype):
+    spy, received = spied_jax_svm()
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(60, 7)).astype(dtype), rng.integers(0, 3, 60)
     arguments = dict(learning_rate=0.1, steps=6, reg=0.01, rng=0, progress=False)
@@ -261,14 +268,7 @@ def test_full_batch_descent_on_jax_places_x_once_and_steps_as_numpy(dtype):
 
 @pytest.mark.parametrize("strategy", ["random_search", "random_local_search"])
 def test_the_search_strategies_on_jax_place_x_once_and_find_what_numpy_finds(strategy):
-    jax_svm = jax_loss_and_grad("svm")
-    received = []
-
-    def spy(W, X, y, reg=0.0):
-        received.append(X)
-        return jax_svm(W, X, y, reg=reg)
-
-    spy.place_examples = jax_svm.place_examples
+    spy, received = spied_jax_svm()
     rng = np.random.default_rng(6)
     X, y = rng.normal(size=(50, 5)), rng.integers(0, 3, 50)
     run = getattr(symgrad, strategy)
