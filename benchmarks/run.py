@@ -38,7 +38,7 @@ import numpy as np
 
 import symgrad
 from symgrad.runtime.catalog import compiled_loss
-from symgrad.runtime.losses import BLOCK_BYTES
+from symgrad.runtime.blocks import BLOCK_BYTES
 from symgrad.training.strategies import ACCURACY_POINTS, ACCURACY_SAMPLE
 
 REPOSITORY = Path(__file__).resolve().parents[1]

@@ -1,7 +1,9 @@
-"""A NumPy loss on many examples runs a block of rows at a time (symgrad.runtime.losses.accumulate_blocks): the
+"""A NumPy loss on many examples runs a block of rows at a time (symgrad.runtime.blocks.accumulate_blocks): the
 result is the one-block result up to the rounding of summing the blocks, errors name the same cause whichever
 block meets it, and the prepared training path takes the same blocks. The block size is shrunk here so that
 small problems span many blocks."""
+
+import re
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 
 import symgrad
 from random_problems import integer_problem
-from symgrad.runtime import losses
+from symgrad.runtime import blocks
 from symgrad.runtime.catalog import compiled_loss, loss_names
 
 EVERY_LOSS = loss_names()
@@ -20,17 +22,17 @@ CLASSIFIERS = symgrad.loss_names("classifier")
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 64 bytes of X: 2 rows of 4 float64 features, 4 of float32."""
-    monkeypatch.setattr(losses, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 64)
 
 
 def one_block(function, *arguments, **options):
     """The result with the whole batch in one block (the block size set beyond any test's X)."""
-    size = losses.BLOCK_BYTES
-    losses.BLOCK_BYTES = 2**62
+    size = blocks.BLOCK_BYTES
+    blocks.BLOCK_BYTES = 2**62
     try:
         return function(*arguments, **options)
     finally:
-        losses.BLOCK_BYTES = size
+        blocks.BLOCK_BYTES = size
 
 
 @given(rows=st.integers(1, 5000), features=st.integers(1, 4000), itemsize=st.sampled_from([1, 4, 8]),
@@ -38,14 +40,14 @@ def one_block(function, *arguments, **options):
 def test_row_blocks_cover_x_in_order_in_nearly_equal_blocks_of_the_set_size(rows, features, itemsize, block_bytes):
     X = np.broadcast_to(np.zeros((), np.dtype(f"u{itemsize}")), (rows, features))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(losses, "BLOCK_BYTES", block_bytes)
-        blocks = losses.row_blocks(X)
-    assert blocks[0].start == 0 and blocks[-1].stop == rows
-    assert all(a.stop == b.start for a, b in zip(blocks[:-1], blocks[1:], strict=True))
-    sizes = [block.stop - block.start for block in blocks]
+        patch.setattr(blocks, "BLOCK_BYTES", block_bytes)
+        ranges = blocks.row_blocks(X)
+    assert ranges[0].start == 0 and ranges[-1].stop == rows
+    assert all(a.stop == b.start for a, b in zip(ranges[:-1], ranges[1:], strict=True))
+    sizes = [block.stop - block.start for block in ranges]
     assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
     rows_per_block = max(1, block_bytes // (features * itemsize))
-    if len(blocks) == 1:
+    if len(ranges) == 1:
         assert rows <= 2 * rows_per_block
     else:
         assert rows > 2 * rows_per_block and max(sizes) <= rows_per_block
@@ -59,7 +61,7 @@ def test_every_loss_in_many_blocks_equals_one_block_at_kinks_too(name, reg, dtyp
     for seed in range(3):
         weights, X, targets = integer_problem(compiled_loss(name), seed, number_of_examples=37)
         weights, X = weights.astype(dtype), X.astype(dtype)
-        assert len(losses.row_blocks(X)) >= 5
+        assert len(blocks.row_blocks(X)) >= 5
         value, gradient = function(weights, X, targets, reg=reg)
         expected_value, expected_gradient = one_block(function, weights, X, targets, reg=reg)
         rounding = 1e-6 if dtype == np.float32 else 1e-14
@@ -125,3 +127,21 @@ def test_the_prepared_loss_takes_the_same_blocks_bit_for_bit(name, dtype, small_
     assert prepared.step(stepped, X, y, 0.5) == expected_value
     rounding = 8 * np.finfo(dtype).eps * max(1.0, float(np.abs(W).max()))
     np.testing.assert_allclose(stepped, W - 0.5 * expected_gradient, rtol=0, atol=rounding)
+
+
+@pytest.mark.parametrize("name", ["svm", "softmax", "squared"])
+def test_a_dask_chunk_runs_in_blocks_equal_to_numpy_in_one_block(name, small_blocks):
+    da = pytest.importorskip("dask.array")
+    function = symgrad.loss_and_grad_function(name)
+    for seed in range(2):
+        weights, X, targets = integer_problem(compiled_loss(name), seed, number_of_examples=61)
+        expected_value, expected_gradient = one_block(function, weights, X, targets, reg=0.1)
+        value, gradient = function(weights, da.from_array(X, chunks=(25, 4)), targets, reg=0.1)
+        assert value == pytest.approx(expected_value, rel=1e-13)
+        np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-13, atol=1e-14)
+    W, X, y = np.full((3, 4), 10.0), np.ones((61, 4)), np.zeros(61, dtype=int)
+    X[47, 2] = 1e308  # in the second chunk's third block: the scores overflow there, to 1e309
+    with pytest.raises(ValueError, match="^X: the scores X @ W.T overflow to inf") as expected:
+        one_block(symgrad.svm_loss_and_grad, W, X, y)
+    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+        symgrad.svm_loss_and_grad(W, da.from_array(X, chunks=(25, 4)), y)

@@ -3,10 +3,12 @@
 A loss-and-gradient call is one map over the chunks of X (N, D) and one tree reduction, whatever the scheduler
 (threads by default, a ``dask.distributed`` cluster when a ``Client`` exists):
 
-    map, per chunk b (rows X_b, labels y_b), on the worker that holds X_b:
+    map, per chunk b (rows X_b, labels y_b), on the worker that holds X_b, in blocks of its rows
+    (symgrad.runtime.blocks.accumulate_blocks, so that the chunk is read from memory once):
         S_b = X_b W^T                                  linear_layer().scores
         L_i, dL_i/ds on S_b and the one-hot T_b         the loss's generated loss_and_score_gradient
-        sum_i L_i / N  and  G_b X_b / N                 linear_layer().data_objective_and_gradient, N = all rows
+        sum_i L_i / N  and  G_b X_b / N                 summed, then scaled by 1/N as the generated
+                                                        linear_layer().data_objective_and_gradient, N = all rows
     reduce: the partial sums added, REDUCTION_FAN_IN at a time (depth ceil(log_8(chunks)))
     then on the client: + lambda sum(W^2), 2 lambda W  linear_layer().l2_penalty_and_gradient
 
@@ -39,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from symgrad import validation
+from symgrad.runtime.blocks import accumulate_blocks
 from symgrad.runtime.generated import linear_layer
 
 CHUNKS_IN_MEMORY = 16
@@ -102,17 +105,23 @@ class ChunkEvaluation:
         W, dtype = self.W, self.W.dtype
         X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
         targets = np.asarray(targets)
-        with np.errstate(over="ignore", invalid="ignore"):
-            # Contiguous class rows (a copy of C * R values) run faster in the per-example code than strided ones.
-            S = np.ascontiguousarray(linear_layer().scores(W, X)[0].T)
+        seen = {"finite": True, "largest": 0.0}
+
+        def record(S: np.ndarray) -> None:  # what the chunk's scores were, for the client's error message
             finite = np.isfinite(S)
-            scores_finite = bool(finite.all())
-            largest = float(np.abs(S[finite]).max(initial=0.0))
+            seen["finite"] = seen["finite"] and bool(finite.all())
+            seen["largest"] = max(seen["largest"], float(np.abs(S[finite]).max(initial=0.0)))
+
+        gradient = np.empty(W.shape, dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
             T = self.loss.targets(targets, W.shape[0], dtype)
-            losses, G = self.loss.module.loss_and_score_gradient(S, T, *(dtype.type(v) for v in self.values))
-            value, gradient = linear_layer().data_objective_and_gradient(losses.T, G, X, self.number_of_examples)
+            loss_sum = accumulate_blocks(self.loss.module.loss_and_score_gradient, W, X, lambda rows: T[:, rows],
+                                         tuple(dtype.type(v) for v in self.values), gradient, record)
+            scale = self.number_of_examples ** (-1.0)  # as the generated linear layer: 1/N * sum, 1/N * (G X)
+            value = scale * loss_sum
+            gradient *= scale
         targets_finite = bool(np.all(np.isfinite(targets))) if self.loss.kind == "regression" else True
-        return PartialSums(value, gradient, scores_finite, largest, *_value_range(targets), targets_finite)
+        return PartialSums(value, gradient, seen["finite"], seen["largest"], *_value_range(targets), targets_finite)
 
 
 def _chunk_sums(evaluation: ChunkEvaluation, X, targets) -> PartialSums:

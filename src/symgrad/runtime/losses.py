@@ -8,7 +8,7 @@ The code runs in two levels (see :mod:`symgrad.symbolic.objectives.linear_layer`
    dL_i/ds: two matrix products, S = X W^T and G X, carry the O(N C D) work -- the linear layer's module.
    The L2 term is not evaluated at lambda = 0 (so an overflowing sum(W^2) cannot turn the loss into NaN).
 
-On many examples the two levels run a block of rows at a time (:func:`accumulate_blocks`), so that G X reads each
+On many examples the two levels run a block of rows at a time (:mod:`symgrad.runtime.blocks`), so that G X reads each
 block of X while the scores' product has just brought it into cache: X is read from memory once, not twice.
 
 A classifier loss takes W (C, D), X (N, D) and integer labels y (N,); a regression loss takes w (D,), X (N, D) and
@@ -29,7 +29,7 @@ import functools
 import inspect
 import math
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from symgrad import validation
+from symgrad.runtime.blocks import accumulate_blocks
 from symgrad.runtime.generated import linear_layer, module_from_text, module_source, shipped_module
 
 
@@ -214,7 +215,8 @@ class CompiledLoss:
         gradient = np.empty(W.shape, np.result_type(W.dtype, X.dtype))
         with np.errstate(over="ignore", invalid="ignore"):
             loss_sum = accumulate_blocks(self.module.loss_and_score_gradient, W, X, lambda rows: T[:, rows],
-                                         tuple(dtype.type(v) for v in values), gradient, self.weights_name)
+                                         tuple(dtype.type(v) for v in values), gradient,
+                                         finite_scores_required(W, X, self.weights_name))
             scale = X.shape[0] ** (-1.0)
             loss = scale * loss_sum
             gradient *= scale
@@ -376,60 +378,19 @@ class PreparedLoss:
         def one_hot(rows: slice) -> np.ndarray:  # as CompiledLoss.targets, its arange made once
             return (classes == labels[rows]).astype(dtype)
 
-        return accumulate_blocks(self._per_example, W, X, one_hot, self._values, out, self._loss.weights_name,
-                                 score_gradient_scale)
+        return accumulate_blocks(self._per_example, W, X, one_hot, self._values, out,
+                                 finite_scores_required(W, X, self._loss.weights_name), score_gradient_scale)
 
 
-BLOCK_BYTES = 8 * 2**20
-"""A loss on many examples runs a block of about this many bytes of X's rows at a time (:func:`row_blocks`).
+def finite_scores_required(W: np.ndarray, X: np.ndarray, weights_name: str) -> Callable[[np.ndarray], None]:
+    """The ``inspect_scores`` of a call that raises: scores of X (N, D) at W (C, D) that are not all finite raise
+    the public function's ValueError, naming the cause (:func:`raise_for_non_finite_scores`)."""
 
-Both matrix products read X: S = X W^T, then G X once G is known. On all of X at once, X (hundreds of MB at CIFAR
-size) is read from memory twice; a block's G X reads the rows that its S has just brought into cache. At
-N = 49000, D = 3073 this measured ~0.8x the two whole-X products alone (105 against 135 ms in float32, 212 against
-267 ms in float64), with blocks from 64 to 1024 rows alike; 8 MiB keeps the per-block Python work (~40 us a block)
-near 2 % of a call, and one block is the whole batch below 16 MiB (every mini-batch of CIFAR-sized rows)."""
-
-
-def row_blocks(X: np.ndarray) -> list[slice]:
-    """Consecutive row ranges covering X (N, D), each of about :data:`BLOCK_BYTES`, of nearly equal sizes; one
-    range when X is at most two blocks."""
-    rows_per_block = max(1, BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
-    number_of_rows = X.shape[0]
-    if number_of_rows <= 2 * rows_per_block:
-        return [slice(0, number_of_rows)]
-    bounds = np.linspace(0, number_of_rows, -(-number_of_rows // rows_per_block) + 1).round().astype(int)
-    return [slice(start, stop) for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
-
-
-def accumulate_blocks(per_example, W: np.ndarray, X: np.ndarray, targets_of, values: tuple, out: np.ndarray,
-                      weights_name: str, score_gradient_scale: float | None = None):
-    """The data term's two sums, a block of X's rows at a time (:func:`row_blocks`): returns sum_i l_i (a NumPy
-    scalar), and writes sum_b G_b X_b = G X (C, D) into ``out``.
-
-    For each block b: S_b = X_b W^T by the generated linear layer, as (C, n_b) rows; the generated per-example
-    ``per_example(S_b, targets_of(b), *values) -> (l_b (1, n_b), G_b (C, n_b))``, G_b times
-    ``score_gradient_scale`` when given; then G_b X_b. W (C, D), X (N, D) floating, out (C, D); raises the public
-    function's ValueError, naming the cause, when a block's scores are not finite.
-    """
-    scores = linear_layer().scores
-    loss_sum = None
-    for number, rows in enumerate(row_blocks(X)):
-        X_b = X[rows]
-        # X W^T is the faster orientation of the product; the per-example code reads one class per row,
-        # and contiguous rows (a copy of C * n_b values) run faster than strided ones.
-        S = np.ascontiguousarray(scores(W, X_b)[0].T)
+    def inspect_scores(S: np.ndarray) -> None:
         if not all_finite(S):
             raise_for_non_finite_scores(W, X, weights_name)
-        losses, G = per_example(S, targets_of(rows), *values)
-        if score_gradient_scale is not None:
-            G = G * score_gradient_scale
-        if number == 0:
-            np.matmul(G, X_b, out=out)
-            loss_sum = losses.sum()
-        else:
-            out += G @ X_b
-            loss_sum = loss_sum + losses.sum()
-    return loss_sum
+
+    return inspect_scores
 
 
 def all_finite(array: np.ndarray) -> bool:
