@@ -39,9 +39,10 @@ def accumulate_blocks(per_example, W: np.ndarray, X: np.ndarray, targets_of, val
 
     For each block b: S_b = X_b W^T by the generated linear layer, as (C, n_b) rows, handed to
     ``inspect_scores`` (which raises, or records, when they are not finite:
-    :func:`symgrad.runtime.losses.finite_scores_required`); the
-    generated per-example ``per_example(S_b, targets_of(b), *values) -> (l_b (1, n_b), G_b (C, n_b))``, G_b times
-    ``score_gradient_scale`` when given; then G_b X_b. W (C, D), X (N, D) floating, out (C, D).
+    :func:`symgrad.runtime.losses.finite_scores_required`); the generated per-example
+    ``per_example(S_b, targets_of(b), *values) -> (l_b (1, n_b), G_b (C, n_b))``, G_b times
+    ``score_gradient_scale`` when given; then G_b X_b. W (C, D), X (N, D) floating, out (C, D);
+    ``targets_of(rows)`` gives the block's targets T_b (C, n_b).
     """
     scores = linear_layer().scores
     loss_sum = None
