@@ -62,3 +62,14 @@ def accumulate_blocks(per_example, W: np.ndarray, X: np.ndarray, targets_of, val
             out += G @ X_b
             loss_sum = loss_sum + losses.sum()
     return loss_sum
+
+
+def mean_data_term(per_example, W: np.ndarray, X: np.ndarray, targets_of, values: tuple, out: np.ndarray,
+                   inspect_scores: Callable[[np.ndarray], None], number_of_examples: int | None = None):
+    """(1/N sum_i l_i, 1/N G X): :func:`accumulate_blocks`, both sums scaled by 1/N as the generated
+    ``data_objective_and_gradient`` scales them. The gradient (C, D) is ``out``, scaled in place; N is
+    ``number_of_examples`` (a Dask chunk's N is the whole X's), by default X's rows."""
+    loss_sum = accumulate_blocks(per_example, W, X, targets_of, values, out, inspect_scores)
+    scale = (number_of_examples or X.shape[0]) ** (-1.0)
+    np.multiply(out, scale, out=out)
+    return scale * loss_sum, out

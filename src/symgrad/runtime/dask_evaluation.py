@@ -4,7 +4,7 @@ A loss-and-gradient call is one map over the chunks of X (N, D) and one tree red
 (threads by default, a ``dask.distributed`` cluster when a ``Client`` exists):
 
     map, per chunk b (rows X_b, labels y_b), on the worker that holds X_b, in blocks of its rows
-    (symgrad.runtime.blocks.accumulate_blocks, so that the chunk is read from memory once):
+    (symgrad.runtime.blocks.mean_data_term, so that the chunk is read from memory once):
         S_b = X_b W^T                                  linear_layer().scores
         L_i, dL_i/ds on S_b and the one-hot T_b         the loss's generated loss_and_score_gradient
         sum_i L_i / N  and  G_b X_b / N                 summed, then scaled by 1/N as the generated
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from symgrad import validation
-from symgrad.runtime.blocks import accumulate_blocks
+from symgrad.runtime.blocks import mean_data_term
 from symgrad.runtime.generated import linear_layer
 
 CHUNKS_IN_MEMORY = 16
@@ -112,14 +112,11 @@ class ChunkEvaluation:
             seen["finite"] = seen["finite"] and bool(finite.all())
             seen["largest"] = max(seen["largest"], float(np.abs(S[finite]).max(initial=0.0)))
 
-        gradient = np.empty(W.shape, dtype)
         with np.errstate(over="ignore", invalid="ignore"):
             T = self.loss.targets(targets, W.shape[0], dtype)
-            loss_sum = accumulate_blocks(self.loss.module.loss_and_score_gradient, W, X, lambda rows: T[:, rows],
-                                         tuple(dtype.type(v) for v in self.values), gradient, record)
-            scale = self.number_of_examples ** (-1.0)  # as the generated linear layer: 1/N * sum, 1/N * (G X)
-            value = scale * loss_sum
-            gradient *= scale
+            value, gradient = mean_data_term(self.loss.module.loss_and_score_gradient, W, X, lambda rows: T[:, rows],
+                                             tuple(dtype.type(v) for v in self.values), np.empty(W.shape, dtype),
+                                             record, self.number_of_examples)
         targets_finite = bool(np.all(np.isfinite(targets))) if self.loss.kind == "regression" else True
         return PartialSums(value, gradient, seen["finite"], seen["largest"], *_value_range(targets), targets_finite)
 

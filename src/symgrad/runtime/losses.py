@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from symgrad import validation
-from symgrad.runtime.blocks import accumulate_blocks
+from symgrad.runtime.blocks import accumulate_blocks, mean_data_term
 from symgrad.runtime.generated import linear_layer, module_from_text, module_source, shipped_module
 
 
@@ -207,19 +207,16 @@ class CompiledLoss:
         """Both levels on checked NumPy arrays: W (C, D) and T (C, N) in the computing dtype, X (N, D)
         -> (loss, dW (C, D)); raises ValueError naming the cause when anything is not finite.
 
-        The data term runs a block of rows at a time (:func:`accumulate_blocks`): L = 1/N sum_i l_i and
-        dL/dW = 1/N sum_b G_b X_b, scaled as the generated ``data_objective_and_gradient`` scales them; then the
-        generated ``l2_penalty_and_gradient``."""
+        The data term runs a block of rows at a time (:func:`symgrad.runtime.blocks.mean_data_term`):
+        L = 1/N sum_i l_i and dL/dW = 1/N sum_b G_b X_b, scaled as the generated ``data_objective_and_gradient``
+        scales them; then the generated ``l2_penalty_and_gradient``."""
         dtype = T.dtype
         X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
-        gradient = np.empty(W.shape, np.result_type(W.dtype, X.dtype))
         with np.errstate(over="ignore", invalid="ignore"):
-            loss_sum = accumulate_blocks(self.module.loss_and_score_gradient, W, X, lambda rows: T[:, rows],
-                                         tuple(dtype.type(v) for v in values), gradient,
-                                         finite_scores_required(W, X, self.weights_name))
-            scale = X.shape[0] ** (-1.0)
-            loss = scale * loss_sum
-            gradient *= scale
+            loss, gradient = mean_data_term(self.module.loss_and_score_gradient, W, X, lambda rows: T[:, rows],
+                                            tuple(dtype.type(v) for v in values),
+                                            np.empty(W.shape, np.result_type(W.dtype, X.dtype)),
+                                            finite_scores_required(W, X, self.weights_name))
             if reg > 0:
                 penalty, penalty_gradient = linear_layer().l2_penalty_and_gradient(W, dtype.type(reg))
                 loss, gradient = loss + penalty, gradient + penalty_gradient
@@ -304,7 +301,7 @@ class PreparedLoss:
 
     W (C, D) in the prepared dtype, X (N, D) real, labels (N,) integers in [0, C): the caller has checked them once
     (the public function checks them at every call); X's values are not scanned, a NaN or inf in X shows in the
-    scores. A call runs what :meth:`CompiledLoss.evaluate` runs -- :func:`accumulate_blocks` (scores, the
+    scores. A call runs what :meth:`CompiledLoss.evaluate` runs -- :func:`mean_data_term` (scores, the
     per-example module, sum_i l_i and G X), then L = 1/N sum_i l_i + lambda sum(W^2) and dL/dW = 1/N G X +
     2 lambda W -- and gives bit for bit its loss and gradient, and the same ValueError when the scores, the loss
     or the gradient are not finite. The difference is where the (C, D) results go: G X is written into a buffer
@@ -326,10 +323,8 @@ class PreparedLoss:
         X = X if X.dtype.kind == "f" else X.astype(self._dtype)
         gradient, reg = self._gradient, self._reg
         with np.errstate(over="ignore", invalid="ignore"):
-            loss_sum = self._accumulate(W, X, labels, gradient)
-            scale = X.shape[0] ** (-1.0)  # as the generated linear layer: 1/N * sum, 1/N * (G X)
-            loss = scale * loss_sum
-            np.multiply(gradient, scale, out=gradient)
+            loss, gradient = mean_data_term(self._per_example, W, X, self._one_hot(labels), self._values, gradient,
+                                            finite_scores_required(W, X, self._loss.weights_name))
             if reg > 0:
                 penalty_scale = self._penalty_scale
                 loss = loss + penalty_scale * np.vdot(W, W)
@@ -353,7 +348,9 @@ class PreparedLoss:
         X = X if X.dtype.kind == "f" else X.astype(self._dtype)
         with np.errstate(over="ignore", invalid="ignore"):
             rate_times_gradient_of_the_data = self._gradient
-            loss_sum = self._accumulate(W, X, labels, rate_times_gradient_of_the_data, rate / X.shape[0])
+            loss_sum = accumulate_blocks(self._per_example, W, X, self._one_hot(labels), self._values,
+                                         rate_times_gradient_of_the_data,
+                                         finite_scores_required(W, X, self._loss.weights_name), rate / X.shape[0])
             loss = X.shape[0] ** (-1.0) * loss_sum
             if self._reg > 0:
                 loss = loss + self._penalty_scale * np.vdot(W, W)
@@ -369,17 +366,11 @@ class PreparedLoss:
             W -= gradient
         return loss
 
-    def _accumulate(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, out: np.ndarray,
-                    score_gradient_scale: float | None = None):
-        """:func:`accumulate_blocks` of this loss at W on X (N, D) real and labels (N,): returns sum_i l_i, and
-        writes G X (C, D), G scaled by ``score_gradient_scale`` when given, into ``out``."""
+    def _one_hot(self, labels: np.ndarray) -> Callable[[slice], np.ndarray]:
+        """``targets_of`` for :func:`accumulate_blocks`: a block of rows -> its one-hot T (C, n_b), as
+        :meth:`CompiledLoss.targets` makes it, with the class column made once."""
         classes, dtype = self._class_column, self._dtype
-
-        def one_hot(rows: slice) -> np.ndarray:  # as CompiledLoss.targets, its arange made once
-            return (classes == labels[rows]).astype(dtype)
-
-        return accumulate_blocks(self._per_example, W, X, one_hot, self._values, out,
-                                 finite_scores_required(W, X, self._loss.weights_name), score_gradient_scale)
+        return lambda rows: (classes == labels[rows]).astype(dtype)
 
 
 def finite_scores_required(W: np.ndarray, X: np.ndarray, weights_name: str) -> Callable[[np.ndarray], None]:
