@@ -129,7 +129,7 @@ def test_the_prepared_loss_takes_the_same_blocks_bit_for_bit(name, dtype, small_
     np.testing.assert_allclose(stepped, W - 0.5 * expected_gradient, rtol=0, atol=rounding)
 
 
-@pytest.mark.parametrize("name", ["svm", "softmax", "squared"])
+@pytest.mark.parametrize("name", EVERY_LOSS)
 def test_a_dask_chunk_runs_in_blocks_equal_to_numpy_in_one_block(name, small_blocks):
     da = pytest.importorskip("dask.array")
     function = symgrad.loss_and_grad_function(name)

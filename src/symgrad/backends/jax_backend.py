@@ -82,6 +82,14 @@ def precision(dtype: np.dtype):
     return jax.enable_x64(True) if np.dtype(dtype).itemsize == 8 else contextlib.nullcontext()
 
 
+def _checkable(X) -> np.ndarray:
+    """X for the NumPy input checks: a ``jax.Array`` as a zero-strided stand-in of its shape and dtype (checked by
+    those alone, so that it stays on its device), anything else as a NumPy array."""
+    if isinstance(X, _import_jax().Array):
+        return np.broadcast_to(np.zeros((), X.dtype), X.shape)
+    return np.asarray(X)
+
+
 class DeviceExamples:
     """X (N, D) placed on the JAX device once, in both layouts: ``rows`` (N, D) and ``columns`` = X^T (D, N), each
     a ``jax.Array`` of X's dtype (float64 stays float64: it is placed inside ``jax.enable_x64``). Pass it as X to
@@ -98,12 +106,10 @@ class DeviceExamples:
 
     def __init__(self, X):
         jax = _import_jax()
-        on_device = isinstance(X, jax.Array)
-        # A jax.Array is checked by its shape and dtype alone, as by the loss; D is X's own.
-        stand_in = np.broadcast_to(np.zeros((), X.dtype), X.shape) if on_device else np.asarray(X)
+        stand_in = _checkable(X)  # D is X's own
         checked = validation.input_matrix(stand_in, stand_in.shape[1] if stand_in.ndim == 2 else 0, "X")
         with precision(checked.dtype):
-            self.rows = X if on_device else jax.device_put(checked)
+            self.rows = X if isinstance(X, jax.Array) else jax.device_put(checked)
             self.columns = jax.numpy.transpose(self.rows)  # computed on the device, stored (D, N) row-major
 
     @property
@@ -217,11 +223,8 @@ def jax_loss_and_grad(loss_name: str, one_vs_rest: bool = False) -> Callable:
         weights = loss.checked_weights(W)
         columns = (X.columns,) if isinstance(X, DeviceExamples) else ()
         X = X.rows if columns else X
-        on_device = isinstance(X, jax.Array)
-        # A jax.Array is checked by its shape and dtype alone (a zero-strided stand-in), so it stays on its device.
-        validation.input_matrix(np.broadcast_to(np.zeros((), X.dtype), X.shape) if on_device else X,
-                                weights.shape[1], f"{loss.weights_name} {loss.weights_axes}")
-        X = X if on_device else np.asarray(X)
+        validation.input_matrix(_checkable(X), weights.shape[1], f"{loss.weights_name} {loss.weights_axes}")
+        X = X if isinstance(X, jax.Array) else np.asarray(X)
         dtype = np.result_type(weights.dtype, X.dtype)
         if loss.kind == "classifier":
             targets = validation.class_labels(y, X.shape[0], weights.shape[0])

@@ -70,6 +70,6 @@ def mean_data_term(per_example, W: np.ndarray, X: np.ndarray, targets_of, values
     ``data_objective_and_gradient`` scales them. The gradient (C, D) is ``out``, scaled in place; N is
     ``number_of_examples`` (a Dask chunk's N is the whole X's), by default X's rows."""
     loss_sum = accumulate_blocks(per_example, W, X, targets_of, values, out, inspect_scores)
-    scale = (number_of_examples or X.shape[0]) ** (-1.0)
+    scale = (X.shape[0] if number_of_examples is None else number_of_examples) ** (-1.0)
     np.multiply(out, scale, out=out)
     return scale * loss_sum, out

@@ -105,12 +105,13 @@ class ChunkEvaluation:
         W, dtype = self.W, self.W.dtype
         X = X if np.issubdtype(X.dtype, np.floating) else X.astype(dtype)
         targets = np.asarray(targets)
-        seen = {"finite": True, "largest": 0.0}
+        scores_finite, largest = True, 0.0
 
         def record(S: np.ndarray) -> None:  # what the chunk's scores were, for the client's error message
+            nonlocal scores_finite, largest
             finite = np.isfinite(S)
-            seen["finite"] = seen["finite"] and bool(finite.all())
-            seen["largest"] = max(seen["largest"], float(np.abs(S[finite]).max(initial=0.0)))
+            scores_finite = scores_finite and bool(finite.all())
+            largest = max(largest, float(np.abs(S[finite]).max(initial=0.0)))
 
         with np.errstate(over="ignore", invalid="ignore"):
             T = self.loss.targets(targets, W.shape[0], dtype)
@@ -118,7 +119,7 @@ class ChunkEvaluation:
                                              tuple(dtype.type(v) for v in self.values), np.empty(W.shape, dtype),
                                              record, self.number_of_examples)
         targets_finite = bool(np.all(np.isfinite(targets))) if self.loss.kind == "regression" else True
-        return PartialSums(value, gradient, seen["finite"], seen["largest"], *_value_range(targets), targets_finite)
+        return PartialSums(value, gradient, scores_finite, largest, *_value_range(targets), targets_finite)
 
 
 def _chunk_sums(evaluation: ChunkEvaluation, X, targets) -> PartialSums:
