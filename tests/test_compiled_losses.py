@@ -246,3 +246,60 @@ def test_the_prepared_loss_raises_the_public_functions_error_on_non_finite_input
     overflowing = np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]])
     with pytest.raises(ValueError, match=rf"^{name}: the loss or its gradient overflows"):
         prepared(overflowing, np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([1, 1]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", LOSSES)
+def test_calls_and_steps_in_a_quiet_run_give_what_they_give_alone_bit_for_bit(name, dtype):
+    loss = compiled_loss(name).one_vs_rest()
+    rng = np.random.default_rng(5)
+    for reg in (0.0, 0.03):
+        W = rng.normal(size=(4, 7)).astype(dtype)
+        alone, quiet = (loss.prepared(W.shape, dtype, reg, loss.parameter_values({})) for _ in range(2))
+        stepped_alone, stepped_quiet = W.copy(), W.copy()
+        with quiet.quiet_run():
+            for examples, rate in ((1, 0.5), (64, 1e-3), (257, 3.0)):
+                X, y = rng.normal(size=(examples, 7)).astype(dtype), rng.integers(0, 4, examples)
+                value, gradient = alone(W, X, y)
+                quiet_value, quiet_gradient = quiet(W, X, y)
+                assert quiet_value == value
+                np.testing.assert_array_equal(quiet_gradient, gradient)
+                assert quiet.step(stepped_quiet, X, y, rate) == alone.step(stepped_alone, X, y, rate)
+                np.testing.assert_array_equal(stepped_quiet, stepped_alone)
+
+
+@pytest.mark.parametrize("name", ["svm", "softmax"])
+def test_a_quiet_run_raises_without_warnings_and_restores_the_errstate(name):
+    # pytest turns every RuntimeWarning into an error here, so an overflow warned about would fail the test
+    loss = compiled_loss(name)
+    prepared = loss.prepared((3, 2), np.float64, 1e-3, loss.parameter_values({}))
+    X, y = np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([1, 1])
+    failing = {
+        "scores": (np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]), np.array([[1e308, 1e308], [1.0, 1.0]])),
+        "loss": (np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]), X),
+        "penalty": (np.full((3, 2), 1e160), X),
+    }
+    before = np.geterr()
+    for W, rows in failing.values():
+        with pytest.raises(ValueError) as alone:
+            prepared.step(W.copy(), rows, y, 0.1)
+        with prepared.quiet_run():
+            with pytest.raises(ValueError, match="^" + re.escape(str(alone.value)) + "$"):
+                prepared.step(W, rows, y, 0.1)
+            with pytest.raises(ValueError, match="^" + re.escape(str(alone.value)) + "$"):
+                prepared(W, rows, y)
+        assert np.geterr() == before
+    W = np.full((3, 2), 1e150)  # a finite gradient whose step overflows W: no warning, the same non-finite W
+    expected = W.copy()
+    prepared.step(expected, X, y, 1e300)
+    with prepared.quiet_run():
+        prepared.step(W, X, y, 1e300)
+    np.testing.assert_array_equal(W, expected)
+    with pytest.raises(KeyError), prepared.quiet_run():  # an exception ends the run...
+        raise KeyError("stop")
+    assert np.geterr() == before
+    W, rows = failing["loss"]
+    with pytest.raises(ValueError, match="overflows"):  # ...and calls enter their own errstate again: no warning
+        prepared.step(W, rows, y, 0.1)
+    with prepared.quiet_run(), pytest.raises(RuntimeError, match="already in one"), prepared.quiet_run():
+        pass

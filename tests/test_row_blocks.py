@@ -42,6 +42,7 @@ def test_row_blocks_cover_x_in_order_in_nearly_equal_blocks_of_the_set_size(rows
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(blocks, "BLOCK_BYTES", block_bytes)
         ranges = blocks.row_blocks(X)
+        assert blocks.is_one_block(X) == (len(ranges) == 1)
     assert ranges[0].start == 0 and ranges[-1].stop == rows
     assert all(a.stop == b.start for a, b in zip(ranges[:-1], ranges[1:], strict=True))
     sizes = [block.stop - block.start for block in ranges]

@@ -289,12 +289,13 @@ def test_the_prepared_path_diverges_at_the_step_and_with_the_message_of_the_publ
     def as_given(W, X, y, reg=0.0):  # no .loss: called as given, every step through the public checks
         return compiled(W, X, y, reg=reg)
 
-    stopped = []
+    stopped, errstate = [], np.geterr()
     for function in (as_given, compiled):
         with pytest.raises(TrainingDiverged, match=r"diverged at step (\d+): .*try a smaller learning rate") as error:
             minibatch_gradient_descent(function, X, digits.y_dev, learning_rate=1e8, steps=200, batch_size=16,
                                        reg=1e-3, rng=0, progress=False)
         stopped.append((error.value.step, str(error.value)))
+        assert np.geterr() == errstate  # the run's quiet errstate (PreparedLoss.quiet_run) ends with it
     assert stopped[0] == stopped[1] and stopped[0][0] >= 1
 
 

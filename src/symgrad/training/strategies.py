@@ -40,6 +40,7 @@ chunk (:mod:`symgrad.runtime.dask_evaluation`), and mini-batches are cut from on
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import math
@@ -406,7 +407,8 @@ def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, p
         W = objective.updated(W, rates[-1], gradient)
         return loss, W
 
-    return _run(name, X, y, steps, progress, descend, rates)
+    with objective.quiet_run():
+        return _run(name, X, y, steps, progress, descend, rates)
 
 
 class _Objective:
@@ -450,6 +452,10 @@ class _Objective:
                 raise self._diverged(k, f"loss_and_grad returned the loss {loss} and a gradient with "
                                         f"{np.count_nonzero(~np.isfinite(gradient))} non-finite entries")
         return loss, gradient
+
+    def quiet_run(self) -> contextlib.AbstractContextManager:
+        """The block of a run's steps: a compiled loss's :meth:`PreparedLoss.quiet_run`, else nothing."""
+        return self._prepared.quiet_run() if self._prepared is not None else contextlib.nullcontext()
 
     def prepared_for(self, X) -> bool:
         """True for a compiled loss on NumPy rows X: its prepared loss evaluates them, and :meth:`stepped` can take
