@@ -288,6 +288,10 @@ def jax_table(n: int, d: int, c: int, repeats: int, calls: int) -> list[tuple]:
 TRAINING_RATE = 1e-4
 TRAINING_ROUNDS = 11
 TRAINING_SEED = 7
+TRAINING_PAUSE = 0.3
+"""Seconds of rest before each timed training run: OpenBLAS's threads spin for ~0.1 s after a call, and a run
+started meanwhile shares a core with them (without the rest, symgrad's float32 SVM runs split in two groups,
+~320 and ~360 ms, by whether the hand loop's BLAS calls had just ended; the hand loop's times did not move)."""
 
 
 def hand_written_training(reference, X, y, steps: int, batch_size: int, c: int) -> tuple[np.ndarray, list]:
@@ -307,7 +311,7 @@ def hand_written_training(reference, X, y, steps: int, batch_size: int, c: int) 
     return W, losses
 
 
-def training_table(n: int, d: int, c: int, steps: int, batch_size: int, rounds: int) -> list[tuple]:
+def training_table(n: int, d: int, c: int, steps: int, batch_size: int, rounds: int, pause: float) -> list[tuple]:
     """Rows (dtype, loss, symgrad ms, hand-written ms, median ratio, lowest ratio, highest ratio) for whole
     mini-batch training runs, after checking that both runs drew the same batches (their losses agree step by
     step). Each round runs both, in alternating order (ABBA); a ratio is symgrad ÷ hand within one round, so that
@@ -336,6 +340,7 @@ def training_table(n: int, d: int, c: int, steps: int, batch_size: int, rounds: 
             for round_number in range(rounds):
                 pair = [("symgrad", run_symgrad), ("hand", run_by_hand)]
                 for name, run in pair if round_number % 2 == 0 else pair[::-1]:
+                    time.sleep(pause)
                     start = time.perf_counter()
                     run()
                     times[name].append(time.perf_counter() - start)
@@ -461,10 +466,13 @@ def render(rows, jax_comparison, cold, check, sizes, training, training_setup) -
                   for dt, n, loss, ours, both, own, ratio, both_ratio in jax_comparison]
     n, d, steps, batch_size = training_setup
     lines += ["", f"Whole training runs: {steps} mini-batch steps, B = {batch_size}, N = {n}, D = {d}, C = 10, "
-              f"{TRAINING_ROUNDS} rounds of both runs in alternating order; medians of the times and of the "
+              f"{TRAINING_ROUNDS} rounds of both runs in alternating order, each run after {TRAINING_PAUSE} s of "
+              "rest (OpenBLAS's threads spin ~0.1 s after a call); medians of the times and of the "
               "ratio within each round, and the lowest and highest such ratio (symgrad's run records the loss of "
               f"every step and the training accuracy {ACCURACY_POINTS} times on a fixed sample of at most "
-              f"{ACCURACY_SAMPLE} examples; the hand-written loop records the loss).", "",
+              f"{ACCURACY_SAMPLE} examples, and splits each step across the cores, one BLAS thread each: "
+              "`symgrad.runtime.threads`; the hand-written loop records the loss, BLAS on its default threads).",
+              "",
               "| dtype | loss | symgrad.minibatch_gradient_descent ms | hand-written NumPy loop ms | symgrad ÷ hand "
               "| lowest | highest |",
               "|---|---|---:|---:|---:|---:|---:|"]
@@ -491,12 +499,13 @@ def main() -> None:
     repeats = arguments.repeats or (3 if arguments.quick else 9)
     full = (2000, 257, 10) if arguments.quick else (49000, 3073, 10)
     training_setup = (2000, 257, 30, 64) if arguments.quick else (20000, 3073, 300, 256)
+    training_rounds = (3, 0.0) if arguments.quick else (TRAINING_ROUNDS, TRAINING_PAUSE)
     print(f"machine: {machine()}\nversions: {versions()}", flush=True)
     if arguments.training:
         n, d, steps, batch_size = training_setup
         print(f"conditions: {CONDITIONS}\ntraining runs: {steps} steps, B = {batch_size}, N = {n}, D = {d} ...",
               flush=True)
-        training_table(n, d, full[2], steps, batch_size, 3 if arguments.quick else TRAINING_ROUNDS)
+        training_table(n, d, full[2], steps, batch_size, *training_rounds)
         return
     rows, jax_comparison = [], []
     for n in (full[0], 256):
@@ -506,7 +515,7 @@ def main() -> None:
         jax_comparison += jax_table(n, full[1], full[2], repeats, calls)
     print("training runs ...", flush=True)
     n, d, steps, batch_size = training_setup
-    training = training_table(n, d, full[2], steps, batch_size, 3 if arguments.quick else TRAINING_ROUNDS)
+    training = training_table(n, d, full[2], steps, batch_size, *training_rounds)
     print("cold start ...", flush=True)
     cold = cold_start(1 if arguments.quick else 5)
     print("gradient-check cost ...", flush=True)

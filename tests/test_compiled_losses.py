@@ -250,14 +250,14 @@ def test_the_prepared_loss_raises_the_public_functions_error_on_non_finite_input
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", LOSSES)
-def test_calls_and_steps_in_a_quiet_run_give_what_they_give_alone_bit_for_bit(name, dtype):
+def test_calls_and_steps_in_a_run_give_what_they_give_alone_bit_for_bit(name, dtype):
     loss = compiled_loss(name).one_vs_rest()
     rng = np.random.default_rng(5)
     for reg in (0.0, 0.03):
         W = rng.normal(size=(4, 7)).astype(dtype)
         alone, quiet = (loss.prepared(W.shape, dtype, reg, loss.parameter_values({})) for _ in range(2))
         stepped_alone, stepped_quiet = W.copy(), W.copy()
-        with quiet.quiet_run():
+        with quiet.run():
             for examples, rate in ((1, 0.5), (64, 1e-3), (257, 3.0)):
                 X, y = rng.normal(size=(examples, 7)).astype(dtype), rng.integers(0, 4, examples)
                 value, gradient = alone(W, X, y)
@@ -269,7 +269,7 @@ def test_calls_and_steps_in_a_quiet_run_give_what_they_give_alone_bit_for_bit(na
 
 
 @pytest.mark.parametrize("name", ["svm", "softmax"])
-def test_a_quiet_run_raises_without_warnings_and_restores_the_errstate(name):
+def test_a_run_raises_without_warnings_and_restores_the_errstate(name):
     # pytest turns every RuntimeWarning into an error here, so an overflow warned about would fail the test
     loss = compiled_loss(name)
     prepared = loss.prepared((3, 2), np.float64, 1e-3, loss.parameter_values({}))
@@ -283,7 +283,7 @@ def test_a_quiet_run_raises_without_warnings_and_restores_the_errstate(name):
     for W, rows in failing.values():
         with pytest.raises(ValueError) as alone:
             prepared.step(W.copy(), rows, y, 0.1)
-        with prepared.quiet_run():
+        with prepared.run():
             with pytest.raises(ValueError, match="^" + re.escape(str(alone.value)) + "$"):
                 prepared.step(W, rows, y, 0.1)
             with pytest.raises(ValueError, match="^" + re.escape(str(alone.value)) + "$"):
@@ -292,14 +292,14 @@ def test_a_quiet_run_raises_without_warnings_and_restores_the_errstate(name):
     W = np.full((3, 2), 1e150)  # a finite gradient whose step overflows W: no warning, the same non-finite W
     expected = W.copy()
     prepared.step(expected, X, y, 1e300)
-    with prepared.quiet_run():
+    with prepared.run():
         prepared.step(W, X, y, 1e300)
     np.testing.assert_array_equal(W, expected)
-    with pytest.raises(KeyError), prepared.quiet_run():  # an exception ends the run...
+    with pytest.raises(KeyError), prepared.run():  # an exception ends the run...
         raise KeyError("stop")
     assert np.geterr() == before
     W, rows = failing["loss"]
     with pytest.raises(ValueError, match="overflows"):  # ...and calls enter their own errstate again: no warning
         prepared.step(W, rows, y, 0.1)
-    with prepared.quiet_run(), pytest.raises(RuntimeError, match="already in one"), prepared.quiet_run():
+    with prepared.run(), pytest.raises(RuntimeError, match="already in one"), prepared.run():
         pass

@@ -1,6 +1,6 @@
 """symgrad as an installed library: its version from the package metadata, the types that mypy sees through the
 lazy loader (a user's script passes ``mypy --strict``), the optional dependencies named when missing, and a wheel
-that builds, installs and imports in a fresh virtual environment holding only NumPy and SymPy."""
+that builds, installs and imports in a fresh virtual environment holding only NumPy, SymPy and threadpoolctl."""
 
 import ast
 import importlib.metadata
@@ -201,7 +201,7 @@ print(sorted(d.metadata["Name"].lower() for d in importlib.metadata.distribution
 """
 
 
-def test_the_wheel_installs_and_imports_in_a_fresh_venv_with_only_numpy_and_sympy(tmp_path):
+def test_the_wheel_installs_and_imports_in_a_fresh_venv_with_only_numpy_sympy_and_threadpoolctl(tmp_path):
     pytest.importorskip("build", reason="build is in the test extra: pip install -e '.[test]'")
     start = time.perf_counter()
     built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(REPOSITORY)],
@@ -221,7 +221,8 @@ def test_the_wheel_installs_and_imports_in_a_fresh_venv_with_only_numpy_and_symp
     assert checked.returncode == 0, checked.stderr[-3000:]
     version, distributions = checked.stdout.strip().splitlines()
     assert version == symgrad.__version__
-    assert set(ast.literal_eval(distributions)) - {"pip", "setuptools"} == {"symgrad", "numpy", "sympy", "mpmath"}
+    assert set(ast.literal_eval(distributions)) - {"pip", "setuptools"} == {
+        "symgrad", "numpy", "sympy", "mpmath", "threadpoolctl"}
     listing = subprocess.run([python, "-c", "import importlib.metadata as m; print([str(f) for f in m.files('symgrad')])"],
                              capture_output=True, text=True, cwd=tmp_path, env=clean).stdout
     assert "symgrad/py.typed" in listing and "LICENSE" in listing   # the type marker and the license ship

@@ -295,7 +295,7 @@ def test_the_prepared_path_diverges_at_the_step_and_with_the_message_of_the_publ
             minibatch_gradient_descent(function, X, digits.y_dev, learning_rate=1e8, steps=200, batch_size=16,
                                        reg=1e-3, rng=0, progress=False)
         stopped.append((error.value.step, str(error.value)))
-        assert np.geterr() == errstate  # the run's quiet errstate (PreparedLoss.quiet_run) ends with it
+        assert np.geterr() == errstate  # the run's quiet errstate (PreparedLoss.run) ends with it
     assert stopped[0] == stopped[1] and stopped[0][0] >= 1
 
 

@@ -40,6 +40,7 @@ import numpy.typing as npt
 from symgrad import validation
 from symgrad.runtime.blocks import accumulate_blocks, block_sums, is_one_block, mean_data_term
 from symgrad.runtime.generated import linear_layer, module_from_text, module_source, shipped_module
+from symgrad.runtime.threads import helper_threads
 
 
 class ClassifierLossFunction(Protocol):
@@ -308,7 +309,7 @@ class PreparedLoss:
     or the gradient are not finite. The difference is where the (C, D) results go: G X is written into a buffer
     and scaled and penalized in place, in the order of the generated ``l2_penalty_and_gradient``, so that a call
     allocates no (C, D) array. The returned dW is that buffer: the next call overwrites it. Calls and steps made
-    inside :meth:`quiet_run` share its one ``np.errstate``, as a training run makes them.
+    inside :meth:`run` share its one ``np.errstate``, and its threads split each step on rows of X.
     """
 
     def __init__(self, loss: CompiledLoss, weights_shape: tuple[int, int], dtype: np.dtype, reg: float,
@@ -321,28 +322,35 @@ class PreparedLoss:
         self._per_example = loss.module.loss_and_score_gradient
         self._class_column = np.arange(self._classes)[:, np.newaxis]
         # Overflow on the way to a non-finite result is reported by the ValueError, not warned about: each call
-        # enters np.errstate, unless it runs inside quiet_run (entering it measured 15-20 us of a ~650 us float32
+        # enters np.errstate, unless it runs inside run() (entering it measured 15-20 us of a ~650 us float32
         # CIFAR step in a training loop, against ~1 us when timed alone).
         quietly = np.errstate(over="ignore", invalid="ignore")
         self._call_quietly, self._step_quietly = quietly(self._call), quietly(self._step)
-        self._quiet_run = False
+        self._in_run, self._helpers, self._part_products = False, None, []
 
     @contextlib.contextmanager
-    def quiet_run(self) -> Iterator[PreparedLoss]:
-        """A block of calls and steps, made in this thread, that all run in one ``np.errstate(over="ignore",
-        invalid="ignore")`` entered here, not one per call (as a training run makes them)."""
-        if self._quiet_run:
-            raise RuntimeError("PreparedLoss.quiet_run: already in one")
-        with np.errstate(over="ignore", invalid="ignore"):
-            self._quiet_run = True
+    def run(self, threads: int = 1) -> Iterator[PreparedLoss]:
+        """A block of calls and steps made in this thread, as a training run makes them: all in one
+        ``np.errstate(over="ignore", invalid="ignore")`` entered here, not one per call; and with ``threads`` > 1,
+        each step on rows of X split across that many threads (this one and helpers started here, BLAS held to one
+        thread each: :func:`symgrad.runtime.threads.helper_threads`)."""
+        if self._in_run:
+            raise RuntimeError("PreparedLoss.run: already in one")
+        threads = validation.count(threads, "threads")
+        with contextlib.ExitStack() as block:
+            block.enter_context(np.errstate(over="ignore", invalid="ignore"))
+            if threads > 1:
+                self._helpers = block.enter_context(helper_threads(threads - 1))
+                self._part_products = [np.empty_like(self._gradient) for _ in range(threads - 1)]
+            self._in_run = True
             try:
                 yield self
             finally:
-                self._quiet_run = False
+                self._in_run, self._helpers, self._part_products = False, None, []
 
     def __call__(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         X = X if X.dtype.kind == "f" else X.astype(self._dtype)
-        loss, gradient, finite = (self._call if self._quiet_run else self._call_quietly)(W, X, labels)
+        loss, gradient, finite = (self._call if self._in_run else self._call_quietly)(W, X, labels)
         if not (finite and math.isfinite(loss)):
             raise_for_non_finite_result(self._loss, loss, X, W, self._reg)
         return loss, gradient
@@ -356,38 +364,42 @@ class PreparedLoss:
             gradient += np.multiply(W, 2 * penalty_scale, out=self._penalty_gradient)
         return float(loss), gradient, all_finite(gradient)
 
-    def step(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rate: float) -> float:
+    def step(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rate: float, rows: np.ndarray | None = None
+             ) -> float:
         """One gradient-descent step on W, in place, that never forms dL/dW: W <- (1 - 2 rate lambda) W -
         (rate / N) G X, which is W - rate dL/dW regrouped (rate / N scales G (C, N), not the (C, D) product): three
         passes over (C, D) (two without L2) where forming the gradient and then stepping takes six. Returns the loss
         at W before the step.
 
-        W: (C, D) of the prepared dtype; rate >= 0. The new W differs from ``W - rate * self(W, X, labels)[1]`` by
-        rounding only. When the scores, the loss or (rate / N) G X are not finite, W is left as it was and the step
-        is taken that way instead: it raises the same ValueError as a call, or makes the same update.
+        W: (C, D) of the prepared dtype; rate >= 0. The batch is X and labels, or with ``rows`` (integers (B,))
+        their rows X[rows], labels[rows], gathered by the step: inside :meth:`run` with threads, each thread
+        gathers and sums its share. The new W differs from ``W - rate * self(W, X_B, labels_B)[1]`` by rounding
+        only. When the scores, the loss or (rate / N) G X are not finite, W is left as it was and the step is taken
+        that way instead: it raises the same ValueError as a call, or makes the same update.
         """
-        X = X if X.dtype.kind == "f" else X.astype(self._dtype)
-        loss = (self._step if self._quiet_run else self._step_quietly)(W, X, labels, rate)
+        loss = (self._step if self._in_run else self._step_quietly)(W, X, labels, rate, rows)
         if loss is not None:
             return loss
-        loss, gradient = self(W, X, labels)
+        loss, gradient = self(W, *self._batch(X, labels, rows))
         with np.errstate(over="ignore", invalid="ignore"):
             gradient *= rate
             W -= gradient
         return loss
 
-    def _step(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rate: float) -> float | None:
+    def _step(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rate: float, rows: np.ndarray | None
+              ) -> float | None:
         """The step, returning the loss before it, when that loss and (rate / N) G X are finite; else None, with W
         untouched."""
         rate_times_gradient_of_the_data = self._gradient
-        inspect_scores, scale = finite_scores_required(W, X, self._loss.weights_name), rate / X.shape[0]
-        if is_one_block(X):  # a mini-batch: the block's sums without the blocks' bookkeeping
-            loss_sum = block_sums(self._per_example, W, X, self._one_hot_of(labels), self._values,
-                                  rate_times_gradient_of_the_data, inspect_scores, scale)
+        if rows is not None and self._helpers is not None:
+            examples, loss_sum = len(rows), self._split_sums(W, X, labels, rows, rate / len(rows))
+            if loss_sum is None:
+                return None
         else:
-            loss_sum = accumulate_blocks(self._per_example, W, X, self._one_hot(labels), self._values,
-                                         rate_times_gradient_of_the_data, inspect_scores, scale)
-        loss = X.shape[0] ** (-1.0) * loss_sum
+            X, labels = self._batch(X, labels, rows)
+            examples = X.shape[0]
+            loss_sum = self._sums(W, X, labels, rate_times_gradient_of_the_data, rate / examples)
+        loss = examples ** (-1.0) * loss_sum
         if self._reg > 0:
             loss = loss + self._penalty_scale * np.vdot(W, W)
         loss = float(loss)
@@ -397,6 +409,47 @@ class PreparedLoss:
             W *= 1 - 2 * rate * self._reg
         W -= rate_times_gradient_of_the_data
         return loss
+
+    def _sums(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, out: np.ndarray, scale: float):
+        """sum_i l_i over the batch X (n, D), labels (n,), and (scale G) X into out (C, D); raises ValueError when
+        the scores are not finite."""
+        inspect_scores = finite_scores_required(W, X, self._loss.weights_name)
+        if is_one_block(X):  # a mini-batch: the block's sums without the blocks' bookkeeping
+            return block_sums(self._per_example, W, X, self._one_hot_of(labels), self._values, out, inspect_scores,
+                              scale)
+        return accumulate_blocks(self._per_example, W, X, self._one_hot(labels), self._values, out, inspect_scores,
+                                 scale)
+
+    def _split_sums(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rows: np.ndarray, scale: float):
+        """:meth:`_sums` over X[rows], labels[rows], a nearly equal share of the rows per thread, the shares added
+        in a fixed order; None when any share's scores are not finite."""
+        threads = len(self._part_products) + 1
+        bounds = [len(rows) * share // threads for share in range(threads + 1)]
+        shares = [rows[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+        pending = [self._helpers.submit(self._share_sums, W, X, labels, share, product, scale)
+                   for share, product in zip(shares[1:], self._part_products, strict=True)]
+        sums = [self._share_sums(W, X, labels, shares[0], self._gradient, scale)]
+        sums += [each.result() for each in pending]
+        if any(each is None for each in sums):
+            return None
+        loss_sum = sums[0]
+        for share_sum, product in zip(sums[1:], self._part_products, strict=True):
+            loss_sum = loss_sum + share_sum
+            self._gradient += product
+        return loss_sum
+
+    def _share_sums(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rows: np.ndarray, out: np.ndarray,
+                    scale: float):
+        try:
+            return self._sums(W, *self._batch(X, labels, rows), out, scale)
+        except ValueError:
+            return None
+
+    def _batch(self, X: np.ndarray, labels: np.ndarray, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The batch X_B (in the prepared dtype when X is not floating), labels_B: X's rows ``rows``, or all."""
+        if rows is not None:
+            X, labels = X[rows], labels[rows]
+        return (X if X.dtype.kind == "f" else X.astype(self._dtype)), labels
 
     def _one_hot(self, labels: np.ndarray) -> Callable[[slice], np.ndarray]:
         """``targets_of`` for :func:`accumulate_blocks`: a block of rows -> its one-hot T (C, n_b)."""

@@ -19,7 +19,9 @@ compiled loss function (it carries ``.loss``, its :class:`symgrad.runtime.losses
 and y at every step. On NumPy data, unless the learning rate is a :class:`symgrad.training.descent.LineSearch`
 (which reads the gradient), a step never forms dL/dW: ``PreparedLoss.step`` computes W - alpha dL/dW as
 (1 - 2 alpha lambda) W - (alpha / N) G X (G = dl_i/ds, (C, N)), the function's step up to rounding, in half the
-passes over (C, D). Otherwise the step is W - alpha dL/dW from the function's loss and gradient, bit for bit, in a
+passes over (C, D); on a mini-batch of at least 3 MiB and 256 of X's rows it is split across the cores
+(:func:`symgrad.runtime.threads.step_threads`, :meth:`PreparedLoss.run`), each thread gathering and summing its
+share of the rows. Otherwise the step is W - alpha dL/dW from the function's loss and gradient, bit for bit, in a
 reused buffer. Any other callable is called as given and its result checked (a real loss, a gradient shaped and
 typed like W).
 
@@ -54,6 +56,7 @@ import numpy.typing as npt
 from symgrad import validation
 from symgrad.runtime.dask_evaluation import loss_and_grad_on_dask, on_a_cluster
 from symgrad.runtime.losses import CompiledLoss, PreparedLoss
+from symgrad.runtime.threads import step_threads
 from symgrad.training.descent import LineSearch, TrainingDiverged, step_size_rule
 from symgrad.validation import is_dask_array
 
@@ -290,7 +293,7 @@ def full_batch_gradient_descent(
     """
     X, y, shape, rng = checked_problem(loss_and_grad, X, y, num_classes, rng, scan_values=False)
     W = _start(W0, shape, weight_scale, X.dtype, rng)
-    every_step_all_rows = itertools.repeat(_all_rows(X, y, loss_and_grad))
+    every_step_all_rows = itertools.repeat((*_all_rows(X, y, loss_and_grad), None))
     return _descend("gradient descent", loss_and_grad, X, y, every_step_all_rows, learning_rate, steps, W, reg, progress)
 
 
@@ -373,10 +376,12 @@ def minibatch_gradient_descent(
     name = "stochastic gradient descent" if batch_size == 1 else f"mini-batch gradient descent (B = {batch_size})"
     W = _start(W0, shape, weight_scale, X.dtype, rng)
     if is_dask_array(X):
-        batches = chunk_minibatches(X, y, batch_size, rng)
+        batches = ((X_B, y_B, None) for X_B, y_B in chunk_minibatches(X, y, batch_size, rng))
+        threads = 1
     else:
-        batches = ((X[rows], y[rows]) for rows in minibatch_indices(len(X), batch_size, rng))
-    return _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress)
+        batches = ((X, y, rows) for rows in minibatch_indices(len(X), batch_size, rng))
+        threads = step_threads(batch_size, X)
+    return _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress, threads)
 
 
 def stochastic_gradient_descent(
@@ -388,8 +393,10 @@ def stochastic_gradient_descent(
     return minibatch_gradient_descent(loss_and_grad, X, y, batch_size=1, **options)
 
 
-def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress) -> TrainingHistory:
-    """The descent step shared by strategies 3-5; ``batches`` yields each step's (X_B, y_B)."""
+def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, progress, threads=1) -> TrainingHistory:
+    """The descent step shared by strategies 3-5; ``batches`` yields each step's (X_B, y_B, None), or (X, y, rows)
+    for the rows X[rows], y[rows]; a compiled loss splits a step on rows across ``threads`` threads
+    (:meth:`PreparedLoss.run`)."""
     validation.count(steps, "steps")
     rule = step_size_rule(learning_rate, steps)
     objective = _Objective(name, loss_and_grad, reg, W.shape, W.dtype, SMALLER_LEARNING_RATE)
@@ -398,16 +405,18 @@ def _descend(name, loss_and_grad, X, y, batches, learning_rate, steps, W, reg, p
 
     def descend(k):
         nonlocal W
-        X_B, y_B = next(batches)
+        X_B, y_B, rows = next(batches)
         if objective.prepared_for(X_B) and not rule_reads_the_gradient:
             rates.append(rule(k, W, None))
-            return objective.stepped(k, W, X_B, y_B, rates[-1]), W
+            return objective.stepped(k, W, X_B, y_B, rates[-1], rows), W
+        if rows is not None:
+            X_B, y_B = X_B[rows], y_B[rows]
         loss, gradient = objective(k, W, X_B, y_B)
         rates.append(rule(k, W, gradient))
         W = objective.updated(W, rates[-1], gradient)
         return loss, W
 
-    with objective.quiet_run():
+    with objective.run(threads):
         return _run(name, X, y, steps, progress, descend, rates)
 
 
@@ -453,22 +462,23 @@ class _Objective:
                                         f"{np.count_nonzero(~np.isfinite(gradient))} non-finite entries")
         return loss, gradient
 
-    def quiet_run(self) -> contextlib.AbstractContextManager:
-        """The block of a run's steps: a compiled loss's :meth:`PreparedLoss.quiet_run`, else nothing."""
-        return self._prepared.quiet_run() if self._prepared is not None else contextlib.nullcontext()
+    def run(self, threads: int) -> contextlib.AbstractContextManager:
+        """The block of a run's steps: a compiled loss's :meth:`PreparedLoss.run`, else nothing."""
+        return self._prepared.run(threads) if self._prepared is not None else contextlib.nullcontext()
 
     def prepared_for(self, X) -> bool:
         """True for a compiled loss on NumPy rows X: its prepared loss evaluates them, and :meth:`stepped` can take
         a step on them."""
         return self._prepared is not None and isinstance(X, np.ndarray)
 
-    def stepped(self, k: int, W: np.ndarray, X: np.ndarray, y: np.ndarray, rate: float) -> float:
-        """The loss at W, after W <- W - rate * gradient in place by :meth:`PreparedLoss.step`; raised as
-        :meth:`__call__` would."""
+    def stepped(self, k: int, W: np.ndarray, X: np.ndarray, y: np.ndarray, rate: float,
+                rows: np.ndarray | None = None) -> float:
+        """The loss at W, after W <- W - rate * gradient in place by :meth:`PreparedLoss.step` on X, y or their
+        ``rows``; raised as :meth:`__call__` would."""
         try:
-            loss = self._prepared.step(W, X, y, rate)
+            loss = self._prepared.step(W, X, y, rate, rows)
         except ValueError as error:
-            self._stop(k, X, error)
+            self._stop(k, X if rows is None else X[rows], error)
         self._evaluated = True
         return loss
 
