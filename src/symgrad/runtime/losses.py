@@ -440,6 +440,7 @@ class PreparedLoss:
 
     def _share_sums(self, W: np.ndarray, X: np.ndarray, labels: np.ndarray, rows: np.ndarray, out: np.ndarray,
                     scale: float):
+        """One thread's share: :meth:`_sums` over X[rows], labels[rows], or None when its scores are not finite."""
         try:
             return self._sums(W, *self._batch(X, labels, rows), out, scale)
         except ValueError:
