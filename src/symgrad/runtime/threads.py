@@ -3,8 +3,8 @@ block's sums on it (scores, per-example code, its share of G X), while those row
 
 On one thread, a step on B = 256 CIFAR-sized rows leaves the second core idle while it gathers the rows (about a
 third of a float32 step) and runs the per-example code; BLAS's own threads share only the two products. Split in
-two here, with BLAS held to one thread per thread, 300 such steps measured 0.90-0.92x the one-thread step in
-float32 and 0.78-0.79x in float64 (SVM; softmax 0.86x and 0.76x) on this 2-core machine. Smaller shares lose:
+two here, with BLAS held to one thread per thread, 300 such steps measured 0.89-0.92x the one-thread steps in
+float32 and 0.79-0.80x in float64 (SVM; softmax 0.89x and 0.78x) on this 2-core machine. Smaller shares lose:
 the hand-off to a helper costs 12-80 us here, and a product on few rows runs slower on one BLAS thread. 200 SVM
 steps split in two, against one thread, median of 7 rounds: 1.25x at 44 rows of 3073 float64 per thread (1 MiB),
 1.02x at 88 rows of float32 (1 MiB), 0.97x at 350 rows of 785 float32 (1 MiB), 0.92x at 256 rows of 785 float64
