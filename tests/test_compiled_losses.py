@@ -199,17 +199,20 @@ def test_a_prepared_step_is_the_gradient_step_up_to_rounding(name, dtype):
             assert W.dtype == dtype and np.abs(W - expected).max() <= 8 * unit * scale
 
 
+def failing_calls():
+    """(W (3, 2), X (2, 2)) pairs whose call with labels [1, 1] and reg 1e-3 raises: the scores overflow, the loss
+    overflows (finite scores 1e308 apart), the L2 penalty overflows."""
+    X = np.array([[1.0, 0.0], [1.0, 1.0]])
+    apart = np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]])
+    return [(apart.copy(), np.array([[1e308, 1e308], [1.0, 1.0]])), (apart.copy(), X), (np.full((3, 2), 1e160), X)]
+
+
 @pytest.mark.parametrize("name", ["svm", "softmax"])
 def test_a_prepared_step_that_fails_fails_as_the_gradient_step_does(name):
     loss = compiled_loss(name)
     prepared = loss.prepared((3, 2), np.float64, 1e-3, loss.parameter_values({}))
     X, y = np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([1, 1])
-    cases = {
-        "scores": (np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]), np.array([[1e308, 1e308], [1.0, 1.0]])),
-        "loss": (np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]), X),
-        "penalty": (np.full((3, 2), 1e160), X),
-    }
-    for W, rows in cases.values():
+    for W, rows in failing_calls():
         with pytest.raises(ValueError) as called:
             prepared(W, rows, y)
         before = W.copy()
@@ -274,13 +277,9 @@ def test_a_run_raises_without_warnings_and_restores_the_errstate(name):
     loss = compiled_loss(name)
     prepared = loss.prepared((3, 2), np.float64, 1e-3, loss.parameter_values({}))
     X, y = np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([1, 1])
-    failing = {
-        "scores": (np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]), np.array([[1e308, 1e308], [1.0, 1.0]])),
-        "loss": (np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]), X),
-        "penalty": (np.full((3, 2), 1e160), X),
-    }
+    failing = failing_calls()
     before = np.geterr()
-    for W, rows in failing.values():
+    for W, rows in failing:
         with pytest.raises(ValueError) as alone:
             prepared.step(W.copy(), rows, y, 0.1)
         with prepared.run():
@@ -298,7 +297,7 @@ def test_a_run_raises_without_warnings_and_restores_the_errstate(name):
     with pytest.raises(KeyError), prepared.run():  # an exception ends the run...
         raise KeyError("stop")
     assert np.geterr() == before
-    W, rows = failing["loss"]
+    W, rows = failing[1]  # the loss overflows
     with pytest.raises(ValueError, match="overflows"):  # ...and calls enter their own errstate again: no warning
         prepared.step(W, rows, y, 0.1)
     with prepared.run(), pytest.raises(RuntimeError, match="already in one"), prepared.run():
